@@ -1,0 +1,162 @@
+/**
+ * The live occupancy board as Server-Sent Events: `GET /v1/tenants/:tenantId/occupancy/stream`.
+ *
+ * On connect the client is sent `event: snapshot` (every policy of the tenant, as
+ * `GET …/occupancy` answers), then `event: change` for each change, pushed from the occupancy
+ * projection's commits (the runner's `onApplied`), so a change reaches the client right after
+ * the event is stored and projected. A comment line every `heartbeatMs` keeps proxies from
+ * closing a quiet stream. A client that falls behind by more than `maxBufferedBytes` is
+ * disconnected: EventSource reconnects by itself and starts again from a snapshot.
+ *
+ * EventSource cannot send an Authorization header, so this route also takes the bearer token as
+ * `?access_token=` (RFC 6750 §2.3), and only this route. The token is then in a URL: the service
+ * never logs this route's URL, and tokens given to a supervisors' page should be supervisor
+ * tokens of one tenant.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Instant } from '../../domain/codec.js';
+import { TenantId } from '../../domain/identifiers.js';
+import type { OrbitOccupancy } from '../../domain/occupancy.js';
+import type { OccupancyChange } from '../../projections/occupancyChanges.js';
+import type { OccupancyFeed, OccupancyUpdate } from '../../projections/occupancyFeed.js';
+import { bearerTokenOf, holdsRole, permits, type Access, type TokenRegistry } from './auth.js';
+import type { TenantDirectory } from './dependencies.js';
+import { ProblemError, problems } from './problem.js';
+import { occupancyBody } from './readRoutes.js';
+import { decodeQuery, StreamQuery } from './readSideParameters.js';
+import { decodePath } from './requestDecoding.js';
+
+export interface OccupancyStreamOptions {
+  readonly feed: OccupancyFeed;
+  readonly tokens: TokenRegistry;
+  readonly tenants: TenantDirectory;
+  readonly access: Access;
+  /** A comment line this often (15 s by default). */
+  readonly heartbeatMs?: number;
+  /** Disconnect a client whose unsent data exceeds this (1 MiB by default). */
+  readonly maxBufferedBytes?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+const iso = (millis: number | undefined): string | undefined => (millis === undefined ? undefined : Instant.encode(millis));
+
+const orbitBody = (orbit: OrbitOccupancy): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries({ ...orbit, parkedAt: iso(orbit.parkedAt), ringBackDueAt: iso(orbit.ringBackDueAt), unansweredAt: iso(orbit.unansweredAt), freedAt: iso(orbit.freedAt) }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
+
+/** A change as the stream sends it: instants in ISO-8601. */
+export const changeBody = (change: OccupancyChange): Record<string, unknown> => {
+  switch (change.kind) {
+    case 'parked':
+      return { ...change, orbit: orbitBody(change.orbit) };
+    case 'ringing-back':
+      return { ...change, unansweredAt: iso(change.unansweredAt) };
+    case 'ring-back-unanswered':
+      return { ...change, ringBackDueAt: iso(change.ringBackDueAt) };
+    case 'freed':
+      return { ...change, freedAt: iso(change.freedAt) };
+    case 'policy-changed':
+      return { ...change };
+    default: {
+      const unhandled: never = change;
+      return unhandled;
+    }
+  }
+};
+
+/** One Server-Sent Event: its name, an id, and its data as one line of JSON. */
+export const sseMessage = (event: string, data: unknown, id?: string): string => `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
+
+export const updateMessage = (update: OccupancyUpdate): string =>
+  update.kind === 'snapshot'
+    ? sseMessage('snapshot', { tenantId: update.tenantId, policies: update.policies.map(occupancyBody) })
+    : sseMessage('change', changeBody(update.change), update.position);
+
+/** Who may follow the stream: the same roles as the occupancy read, the token from the header or from `access_token`. */
+const authorize = async (request: FastifyRequest, options: OccupancyStreamOptions): Promise<string> => {
+  const { tenantId } = decodePath(request, { tenantId: TenantId });
+  const { access_token: fromQuery } = decodeQuery(request, StreamQuery);
+  const token = bearerTokenOf(request.headers.authorization) ?? fromQuery;
+  const realm = 'Bearer realm="callpark"';
+  if (token === undefined) throw new ProblemError(problems.unauthorized('Send a bearer token: Authorization: Bearer <token>, or ?access_token=<token> from EventSource.'), { 'www-authenticate': realm });
+  const principal = options.tokens.authenticate(token);
+  if (principal === undefined) throw new ProblemError(problems.unauthorized('The bearer token is not one this service issued.'), { 'www-authenticate': `${realm}, error="invalid_token"` });
+  if (!holdsRole(principal, options.access)) throw new ProblemError(problems.forbidden(`This needs the role ${options.access.roles.join(' or ')}.`));
+  if (!permits(principal, options.access, tenantId)) throw new ProblemError(problems.forbidden(`Your token does not let you do this in tenant ${JSON.stringify(tenantId)}.`));
+  if (!(await options.tenants.exists(tenantId))) throw new ProblemError(problems.tenantNotFound(tenantId));
+  return tenantId;
+};
+
+/** The open streams of a server, so it can end them when it closes. */
+export class OpenStreams {
+  private readonly ends = new Set<() => void>();
+
+  add(end: () => void): () => void {
+    this.ends.add(end);
+    return () => this.ends.delete(end);
+  }
+
+  get size(): number {
+    return this.ends.size;
+  }
+
+  endAll(): void {
+    for (const end of [...this.ends]) end();
+  }
+}
+
+export const streamOccupancy =
+  (options: OccupancyStreamOptions, open: OpenStreams) =>
+  async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    let tenantId: string;
+    try {
+      tenantId = await authorize(request, options);
+    } catch (error) {
+      // Never handed to the server's error handler, which would log the URL, token and all.
+      if (error instanceof ProblemError) throw error;
+      options.onError?.(error);
+      throw new ProblemError(problems.internal());
+    }
+
+    reply.hijack();
+    const response = reply.raw;
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.flushHeaders();
+    const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+    let ended = false;
+    const write = (text: string): void => {
+      if (ended) return;
+      response.write(text);
+      if (response.writableLength > maxBuffered) end();
+    };
+    const heartbeat = setInterval(() => write(`: heartbeat ${new Date().toISOString()}\n\n`), options.heartbeatMs ?? 15_000);
+    const subscription = options.feed.subscribe(
+      tenantId,
+      (update) => write(updateMessage(update)),
+      (error) => {
+        options.onError?.(error);
+        end();
+      },
+    );
+    const forget = open.add(() => end());
+    function end(): void {
+      if (ended) return;
+      ended = true;
+      clearInterval(heartbeat);
+      subscription.close();
+      forget();
+      response.end();
+    }
+    // Tell EventSource how long to wait before it reconnects.
+    write('retry: 2000\n\n');
+    request.raw.on('close', end);
+    response.on('error', end);
+  };

@@ -1,0 +1,52 @@
+/** The kafkajs client of the bridge: brokers and client id from KafkaConfig, TLS and SASL from KafkaSecurity. */
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig as KafkajsConfig, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig } from '../config.js';
+import { kafkajsLogCreator, type BridgeLogger } from './bridgeLogger.js';
+import type { KafkaSecurity } from './kafkaEnvironment.js';
+
+export interface KafkaClientOptions {
+  readonly security?: KafkaSecurity;
+  /** kafkajs's own log level (WARN). */
+  readonly logLevel?: logLevel;
+  /** How long a connection may take to open, in ms (3,000). */
+  readonly connectionTimeoutMs?: number;
+  /** How long a request may take, in ms (30,000). */
+  readonly requestTimeoutMs?: number;
+}
+
+const sslOptions = (ssl: NonNullable<KafkaSecurity['ssl']>): KafkajsConfig['ssl'] => ({
+  rejectUnauthorized: ssl.rejectUnauthorized,
+  ...(ssl.caFile ? { ca: [readFileSync(ssl.caFile, 'utf8')] } : {}),
+  ...(ssl.certFile ? { cert: readFileSync(ssl.certFile, 'utf8') } : {}),
+  ...(ssl.keyFile ? { key: readFileSync(ssl.keyFile, 'utf8') } : {}),
+});
+
+const saslOptions = ({ mechanism, username, password }: NonNullable<KafkaSecurity['sasl']>): SASLOptions => {
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+    default: {
+      const unhandled: never = mechanism;
+      return unhandled;
+    }
+  }
+};
+
+export const createKafka = (config: Pick<KafkaConfig, 'brokers' | 'clientId'>, logger: BridgeLogger, options: KafkaClientOptions = {}): Kafka => {
+  const { security = {} } = options;
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    logLevel: options.logLevel ?? logLevel.WARN,
+    logCreator: kafkajsLogCreator(logger),
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    ...(security.ssl ? { ssl: sslOptions(security.ssl) } : {}),
+    ...(security.sasl ? { sasl: saslOptions(security.sasl) } : {}),
+  });
+};

@@ -1,0 +1,400 @@
+/**
+ * Signaling in: a kafkajs consumer group on the signaling topic. Each record is decoded with the
+ * signaling codecs; what decodes becomes a command (`toCommand`) sent to the command handler, the
+ * one way in; what does not goes to the dead-letter topic with its reason, and the stream flows on.
+ *
+ * Delivery. Offsets are resolved only after the command's events are stored (the handler answers
+ * after the append is durable) or the dead letter is acknowledged, in offset order, and committed
+ * by hand (autoCommit off): at least once. The record's `eventId` is the command id, so a record
+ * delivered again (after a crash, a rebalance, a broker restart) answers the first outcome and
+ * records nothing: effectively once. A domain rejection is an outcome like any other: it is
+ * recorded, and its directive published, by the handler and the directive publisher.
+ *
+ * Order and concurrency. Records are keyed by Call-ID, so one call's records share a partition.
+ * Partitions are consumed concurrently, and within a batch each Call-ID has its own lane
+ * (callLanes.ts): one call's records in order, different calls' at the same time.
+ *
+ * Back-pressure (backPressure.ts): a bounded number of commands in flight, and the partitions
+ * paused while the store is slow.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { CallParkCommand } from '../../domain/commands.js';
+import { toCommand, type SignalingMessage } from '../../domain/signaling.js';
+import type { CommandHandler, CommandOutcome } from '../commandHandler.js';
+import type { KafkaConfig } from '../config.js';
+import { uuidV5 } from '../eventIds.js';
+import type { Metrics } from '../metrics.js';
+import { BackPressure } from './backPressure.js';
+import { messageOf, type BridgeLogger } from './bridgeLogger.js';
+import { runInLanes } from './callLanes.js';
+import { deadLetterMessage } from './deadLetter.js';
+import { kafkaMetricsOf, type KafkaMetrics } from './kafkaMetrics.js';
+import { PartitionCommits } from './partitionCommits.js';
+import { decodeSignaling } from './signalingDecoding.js';
+
+/** The command handler, as far as signaling uses it: the one way in. */
+export type SignalingCommands = Pick<CommandHandler, 'handle'>;
+
+export interface SignalingConsumerTuning {
+  /** Partitions handled at the same time by this consumer (6). */
+  readonly partitionsConsumedConcurrently: number;
+  /** Commands in flight at once, over all partitions (64). */
+  readonly maxInFlight: number;
+  /** The handler's average latency above which the store counts as slow, in ms (250). */
+  readonly slowMillis: number;
+  /** The shortest pause of a partition while the store is slow, in ms (500). */
+  readonly pauseMillis: number;
+  /** Commit a partition's offset after this many handled records (200)… */
+  readonly commitEveryRecords: number;
+  /** …or this long after its last commit, in ms (1,000), in the background (partitionCommits.ts). */
+  readonly commitIntervalMs: number;
+  /** The first wait before a failed command is tried again, in ms (100); it doubles up to 5 s. */
+  readonly retryDelayMs: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxBytesPerPartition: number;
+  /** The longest a fetch waits for records, in ms (1,000). */
+  readonly maxWaitTimeMs: number;
+  /** Where a new group starts: the earliest retained record (true), so nothing produced before it joined is missed. */
+  readonly fromBeginning: boolean;
+}
+
+export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
+  partitionsConsumedConcurrently: 6,
+  maxInFlight: 64,
+  slowMillis: 250,
+  pauseMillis: 500,
+  commitEveryRecords: 200,
+  commitIntervalMs: 1_000,
+  retryDelayMs: 100,
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  maxBytesPerPartition: 1_048_576,
+  maxWaitTimeMs: 1_000,
+  fromBeginning: true,
+};
+
+export interface SignalingConsumerOptions {
+  readonly kafka: Kafka;
+  readonly config: Pick<KafkaConfig, 'groupId' | 'signalingTopic' | 'deadLetterTopic'>;
+  readonly handler: SignalingCommands;
+  /** Produces the dead letters (the bridge's idempotent producer). */
+  readonly producer: Producer;
+  readonly clock: () => number;
+  readonly logger: BridgeLogger;
+  readonly metrics?: Metrics;
+  /** A draw in [0, 1) for random orbit allocation (Math.random). */
+  readonly random?: () => number;
+  readonly tuning?: Partial<SignalingConsumerTuning>;
+}
+
+export interface SignalingConsumerStatus {
+  readonly running: boolean;
+  readonly joined: boolean;
+  readonly memberId: string | undefined;
+  readonly assigned: readonly number[];
+  readonly paused: readonly number[];
+  /** Records handled since start: commands (whatever their outcome) and dead letters. */
+  readonly handled: number;
+  readonly deadLettered: number;
+  readonly duplicates: number;
+  readonly pauses: number;
+  readonly retries: number;
+  readonly crashes: number;
+  /** New consumers started after kafkajs gave up on one. */
+  readonly recoveries: number;
+  readonly inFlight: number;
+  readonly averageLatencyMs: number;
+  readonly lastError: string | undefined;
+}
+
+/** The park session a park message starts: named after the message, so a redelivery names the same one. */
+export const sessionIdFor = (message: SignalingMessage): string => uuidV5(`park-session\u0000${message.tenantId}\u0000${message.eventId}`);
+
+const keyOf = (message: KafkaMessage): string => (message.key === null ? '' : message.key.toString('base64'));
+
+const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
+
+export class SignalingConsumer {
+  private readonly tuning: SignalingConsumerTuning;
+  private readonly backPressure: BackPressure;
+  private readonly kafkaMetrics: KafkaMetrics | undefined;
+  private readonly random: () => number;
+  private consumer: Consumer | undefined;
+  private running = false;
+  private joined = false;
+  private memberId: string | undefined;
+  private assigned: number[] = [];
+  private readonly paused = new Map<number, NodeJS.Timeout>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly counts = { handled: 0, deadLettered: 0, duplicates: 0, pauses: 0, retries: 0, crashes: 0, recoveries: 0 };
+  private recovery: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+  private commits: PartitionCommits | undefined;
+  private latestPayload: EachBatchPayload | undefined;
+
+  constructor(private readonly options: SignalingConsumerOptions) {
+    this.tuning = { ...defaultSignalingConsumerTuning, ...options.tuning };
+    this.backPressure = new BackPressure(this.tuning);
+    this.kafkaMetrics = kafkaMetricsOf(options.metrics);
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Join the group and consume in the background. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error('The signaling consumer is already started.');
+    this.running = true;
+    try {
+      await this.open();
+    } catch (error) {
+      this.running = false;
+      throw error;
+    }
+  }
+
+  /** Finish the commands under way, commit their offsets, and leave the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.recovery);
+    for (const timer of this.paused.values()) clearTimeout(timer);
+    this.paused.clear();
+    this.kafkaMetrics?.pausedPartitions.set({}, 0);
+    // The offsets resolved since the last commits, while still a member (a batch under way commits its own as it ends).
+    if (this.joined) await this.commits?.flushAll().catch((error: unknown) => this.options.logger.debug({ error: messageOf(error) }, 'last offset commits failed'));
+    await this.close();
+  }
+
+  status(): SignalingConsumerStatus {
+    const load = this.backPressure.snapshot();
+    return {
+      running: this.running,
+      joined: this.joined,
+      memberId: this.memberId,
+      assigned: [...this.assigned],
+      paused: [...this.paused.keys()].sort((a, b) => a - b),
+      ...this.counts,
+      inFlight: load.inFlight,
+      averageLatencyMs: load.averageMillis,
+      lastError: this.lastError,
+    };
+  }
+
+  private watch(consumer: Consumer): void {
+    const { events } = consumer;
+    this.unsubscribe.push(
+      consumer.on(events.GROUP_JOIN, ({ payload }) => {
+        // A new generation: offsets are what the group holds now.
+        this.commits?.clear();
+        this.joined = true;
+        this.memberId = payload.memberId;
+        this.assigned = [...(payload.memberAssignment[this.options.config.signalingTopic] ?? [])].sort((a, b) => a - b);
+        this.options.logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions: this.assigned }, 'signaling consumer joined its group');
+      }),
+      consumer.on(events.CRASH, ({ payload }) => {
+        this.joined = false;
+        this.counts.crashes++;
+        this.lastError = messageOf(payload.error);
+        this.options.logger.warn({ error: this.lastError, restart: payload.restart }, 'signaling consumer crashed');
+        if (!payload.restart) this.recover();
+      }),
+      consumer.on(events.STOP, () => {
+        this.joined = false;
+      }),
+    );
+  }
+
+  private unwatch(): void {
+    for (const remove of this.unsubscribe.splice(0)) remove();
+  }
+
+  /** A kafkajs consumer in the group, consuming. */
+  private async open(): Promise<void> {
+    const { kafka, config } = this.options;
+    const t = this.tuning;
+    const consumer = kafka.consumer({
+      groupId: config.groupId,
+      sessionTimeout: t.sessionTimeoutMs,
+      heartbeatInterval: t.heartbeatIntervalMs,
+      maxBytesPerPartition: t.maxBytesPerPartition,
+      maxWaitTimeInMs: t.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    this.consumer = consumer;
+    this.watch(consumer);
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [config.signalingTopic], fromBeginning: t.fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: t.partitionsConsumedConcurrently,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  private async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    this.joined = false;
+    if (consumer === undefined) return;
+    try {
+      await consumer.disconnect();
+    } finally {
+      this.unwatch();
+    }
+  }
+
+  /**
+   * kafkajs restarts a consumer after a crash it deems retriable, and gives up on the others: then
+   * a new consumer takes its place, after a pause, for as long as this one is meant to run.
+   */
+  private recover(attempt = 1): void {
+    if (!this.running) return;
+    const delay = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+    this.options.logger.warn({ attempt, retryInMs: delay, error: this.lastError }, 'signaling consumer stopped after a crash; starting a new one');
+    this.recovery = setTimeout(() => {
+      void (async () => {
+        try {
+          await this.close().catch(() => undefined);
+          if (!this.running) return;
+          this.counts.recoveries++;
+          await this.open();
+        } catch (error) {
+          this.lastError = messageOf(error);
+          this.recover(attempt + 1);
+        }
+      })();
+    }, delay);
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const commits = this.commitsFor(payload).of(partition);
+    const proceed = (): boolean => this.running && isRunning() && !isStale() && !this.paused.has(partition);
+    const startedAt = performance.now();
+    let resolved = 0;
+
+    try {
+      await runInLanes({
+        messages: batch.messages,
+        keyOf,
+        handle: async (message) => {
+          await this.backPressure.admit();
+          if (!proceed()) {
+            this.backPressure.cancel();
+            return false;
+          }
+          const started = performance.now();
+          try {
+            await this.handleRecord(batch, message, payload);
+          } finally {
+            this.backPressure.release(performance.now() - started);
+          }
+          if (this.backPressure.slow) this.pause(partition);
+          return true;
+        },
+        completed: (message) => {
+          resolveOffset(message.offset);
+          commits.resolve(message.offset);
+          resolved++;
+        },
+      });
+    } catch (error) {
+      this.lastError = messageOf(error);
+      // Keep what was stored: commit it before kafkajs retries the batch (best effort, it may be rebalancing).
+      await commits.flush().catch(() => undefined);
+      throw error;
+    }
+    // The commit follows at its pace, unless the consumer is stopping: then it is made now.
+    if (!this.running || !isRunning()) await commits.flush();
+    this.options.logger.debug({ topic, partition, records: batch.messages.length, resolved, ms: Math.round(performance.now() - startedAt) }, 'signaling batch done');
+  }
+
+  /** The committer of this consumer, committing through the payload's function (kafkajs binds it to the group's generation). */
+  private commitsFor(payload: EachBatchPayload): PartitionCommits {
+    this.latestPayload = payload;
+    this.commits ??= new PartitionCommits(
+      (partition, offset) => this.latestPayload!.commitOffsetsIfNecessary({ topics: [{ topic: this.options.config.signalingTopic, partitions: [{ partition, offset }] }] }),
+      { records: this.tuning.commitEveryRecords, ms: this.tuning.commitIntervalMs },
+      (error) => this.options.logger.debug({ error: messageOf(error) }, 'offset commit failed; the records after the last commit will be delivered again'),
+    );
+    return this.commits;
+  }
+
+  /** Handle one record: a command through the handler, or a dead letter. Failures of the store are retried. */
+  private async handleRecord(batch: Batch, message: KafkaMessage, payload: EachBatchPayload): Promise<void> {
+    const decoded = decodeSignaling(message.value);
+    if (E.isLeft(decoded)) {
+      const { topic, partition } = batch;
+      const record = deadLetterMessage({ topic, partition, message }, decoded.left, { groupId: this.options.config.groupId, at: this.options.clock() });
+      await this.options.producer.send({ topic: this.options.config.deadLetterTopic, messages: [record] });
+      this.counts.handled++;
+      this.counts.deadLettered++;
+      this.kafkaMetrics?.deadLetters.inc({ reason: decoded.left.reason });
+      this.kafkaMetrics?.signaling.inc({ outcome: 'dead-letter' });
+      this.options.logger.warn({ topic, partition, offset: message.offset, reason: decoded.left.reason, issues: decoded.left.issues }, 'signaling record dead-lettered');
+      return;
+    }
+    const signal = decoded.right;
+    // Only a park starts a session; its id is named after the message, so a redelivery names the same one.
+    const sessionId = signal.type === 'park.requested' ? sessionIdFor(signal) : '';
+    const command = toCommand(signal, { at: this.options.clock(), sessionId, random: this.random() });
+    const outcome = await this.handleWithRetries(command, payload);
+    this.counts.handled++;
+    if (outcome.duplicate) this.counts.duplicates++;
+    const result = outcome.duplicate ? 'duplicate' : outcome.kind;
+    this.kafkaMetrics?.signaling.inc({ outcome: result });
+    if (outcome.rejection) this.options.logger.debug({ commandId: command.commandId, type: command.type, reason: outcome.rejection.reason }, 'signaling command refused');
+  }
+
+  private async handleWithRetries(command: CallParkCommand, payload: EachBatchPayload): Promise<CommandOutcome> {
+    const { metrics, handler, logger } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        const outcome = await handler.handle(command);
+        const result = outcome.duplicate ? 'duplicate' : outcome.kind;
+        metrics?.recordCommand(command, result, (performance.now() - started) / 1000, { events: outcome.events, ...(outcome.rejection ? { reason: outcome.rejection.reason } : {}) });
+        return outcome;
+      } catch (error) {
+        metrics?.recordCommand(command, 'error', (performance.now() - started) / 1000);
+        this.kafkaMetrics?.signaling.inc({ outcome: 'error' });
+        this.lastError = messageOf(error);
+        if (!this.running || !payload.isRunning()) throw error;
+        this.counts.retries++;
+        const delay = Math.min(5_000, this.tuning.retryDelayMs * 2 ** (attempt - 1));
+        logger.warn({ commandId: command.commandId, type: command.type, attempt, retryInMs: delay, error: this.lastError }, 'signaling command failed; trying again');
+        await sleep(delay);
+        // Keeps the membership while the store is down; throws when the group rebalances.
+        await payload.heartbeat();
+      }
+    }
+  }
+
+  /** Stop fetching a partition while the store is slow; resume it after a pause, measuring afresh. */
+  private pause(partition: number): void {
+    const consumer = this.consumer;
+    if (!consumer || this.paused.has(partition) || !this.running) return;
+    const topic = this.options.config.signalingTopic;
+    const millis = this.backPressure.pauseMillis();
+    consumer.pause([{ topic, partitions: [partition] }]);
+    this.counts.pauses++;
+    this.kafkaMetrics?.pauses.inc();
+    const timer = setTimeout(() => {
+      this.paused.delete(partition);
+      this.kafkaMetrics?.pausedPartitions.set({}, this.paused.size);
+      this.backPressure.forget();
+      if (this.running) consumer.resume([{ topic, partitions: [partition] }]);
+    }, millis);
+    this.paused.set(partition, timer);
+    this.kafkaMetrics?.pausedPartitions.set({}, this.paused.size);
+    this.options.logger.warn({ topic, partition, pauseMs: Math.round(millis), ...this.backPressure.snapshot() }, 'store is slow: signaling partition paused');
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Reading a signaling record: bytes to a SignalingMessage, or the reason it cannot be one. What
+ * cannot be read goes to the dead-letter topic and never reaches the domain; the reasons are:
+ * - `empty`: no value at all (a tombstone or an empty record);
+ * - `invalid-json`: not UTF-8, or not JSON;
+ * - `unknown-type`: JSON whose `type` is none of the signaling types;
+ * - `invalid-message`: a known type whose fields do not fit it (each wrong field by its path).
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts/lib/index.js';
+import { decode, type DecodeIssue } from '../../domain/codec.js';
+import { SignalingMessage, signalingTypes } from '../../domain/signaling.js';
+
+export type UndecodableReason = 'empty' | 'invalid-json' | 'unknown-type' | 'invalid-message';
+
+export interface Undecodable {
+  readonly reason: UndecodableReason;
+  readonly issues: readonly DecodeIssue[];
+}
+
+const codecs = new Map<string, t.Type<SignalingMessage, unknown, unknown>>(
+  SignalingMessage.types.map((codec) => [codec.name, codec as unknown as t.Type<SignalingMessage, unknown, unknown>]),
+);
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const undecodable = (reason: UndecodableReason, path: string, message: string): E.Either<Undecodable, never> => E.left({ reason, issues: [{ path, message }] });
+
+export const decodeSignaling = (value: Buffer | null): E.Either<Undecodable, SignalingMessage> => {
+  if (value === null || value.length === 0) return undecodable('empty', '$', 'the record has no value (a tombstone or an empty record)');
+  let text: string;
+  try {
+    text = utf8.decode(value);
+  } catch {
+    return undecodable('invalid-json', '$', 'the value is not UTF-8 text');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return undecodable('invalid-json', '$', `the value is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return undecodable('invalid-message', '$', `expected a signaling message (a JSON object), got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`}`);
+  }
+  const type = (json as Record<string, unknown>).type;
+  const codec = typeof type === 'string' ? codecs.get(type) : undefined;
+  if (codec === undefined) {
+    return undecodable('unknown-type', '$.type', `expected one of ${signalingTypes.join(', ')}, got ${type === undefined ? 'nothing' : JSON.stringify(type)}`);
+  }
+  return E.mapLeft((error: { issues: readonly DecodeIssue[] }): Undecodable => ({ reason: 'invalid-message', issues: error.issues }))(decode(codec, json));
+};

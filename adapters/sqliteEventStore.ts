@@ -1,0 +1,161 @@
+/**
+ * The EventStore port on an SQLite file (better-sqlite3, WAL): the embedded default store of the
+ * service, with EventStoreDB's semantics (see domain/eventStore.ts and the contract suite).
+ *
+ * - Appends are group-committed (sqlite/groupCommit.ts) in `BEGIN IMMEDIATE` transactions, with
+ *   the expected revision checked inside the transaction; several processes may share the file
+ *   (they queue on its write lock, for up to `busyTimeoutMs`).
+ * - An append is acknowledged only after its transaction has committed; how far the commit
+ *   survives a crash is the `synchronous` setting (docs/sqlite-durability.md).
+ * - Event ids are unique in the whole store: a retried append is answered as the first one was;
+ *   an id reused anywhere else is refused with EventIdConflict (sqlite/eventIdConflict.ts).
+ * - Streams and the global log are read in pages; subscriptions are woken by appends of this
+ *   store and poll for those of other processes.
+ */
+import type Database from 'better-sqlite3';
+import type {
+  AppendResult,
+  EventData,
+  EventStore,
+  ExpectedRevision,
+  Position,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../domain/eventStore.js';
+import { AppendWriter } from './sqlite/appendWriter.js';
+import { AppendSignal, catchUpSubscription, type LogSource } from './sqlite/catchUpSubscription.js';
+import { openConnection, type Synchronous } from './sqlite/connection.js';
+import { EventIdConflict } from './sqlite/eventIdConflict.js';
+import { GroupCommit } from './sqlite/groupCommit.js';
+import { positionAt, serializeEvent, storedEventColumns, toRecordedEvent, type StoredEventRow } from './sqlite/storedEvent.js';
+
+export { EventIdConflict } from './sqlite/eventIdConflict.js';
+export type { Synchronous } from './sqlite/connection.js';
+
+export interface SqliteEventStoreOptions {
+  /** `full` (the default) survives power loss; `normal` survives a crash of the process only. */
+  readonly synchronous?: Synchronous;
+  /** How long an append waits for another process's write lock. 5 s by default. */
+  readonly busyTimeoutMs?: number;
+  /** How often a live subscription looks for events appended by other processes. 50 ms by default. */
+  readonly pollIntervalMs?: number;
+  /** How many events a read takes from the file at a time. 1,000 by default. */
+  readonly pageSize?: number;
+  /** The store's clock for `recordedAt`. */
+  readonly clock?: () => number;
+}
+
+export const sqliteEventStoreDefaults = {
+  synchronous: 'full',
+  busyTimeoutMs: 5_000,
+  pollIntervalMs: 50,
+  pageSize: 1_000,
+} as const satisfies SqliteEventStoreOptions;
+
+const duplicateIdWithin = (events: readonly EventData[]): string | undefined => {
+  const seen = new Set<string>();
+  for (const { id } of events) {
+    if (seen.has(id)) return id;
+    seen.add(id);
+  }
+  return undefined;
+};
+
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly groupCommit: GroupCommit;
+  private readonly signal = new AppendSignal();
+  private readonly readForwards: Database.Statement<[string, number, number], StoredEventRow>;
+  private readonly readBackwards: Database.Statement<[string, number, number], StoredEventRow>;
+  private readonly lastPosition: Database.Statement<[], bigint | null>;
+  private readonly pageSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly clock: () => number;
+  private closed = false;
+
+  constructor(path: string, options: SqliteEventStoreOptions = {}) {
+    const defaults = sqliteEventStoreDefaults;
+    this.pageSize = Math.max(1, Math.trunc(options.pageSize ?? defaults.pageSize));
+    this.pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
+    this.clock = options.clock ?? Date.now;
+    this.db = openConnection(path, {
+      synchronous: options.synchronous ?? defaults.synchronous,
+      busyTimeoutMs: options.busyTimeoutMs ?? defaults.busyTimeoutMs,
+    });
+    const writer = new AppendWriter(this.db);
+    this.groupCommit = new GroupCommit(
+      (requests) => writer.write(requests),
+      () => this.signal.notify(),
+    );
+    this.readForwards = this.db
+      .prepare<[string, number, number], StoredEventRow>(`SELECT ${storedEventColumns} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+      .raw()
+      .safeIntegers();
+    this.readBackwards = this.db
+      .prepare<[string, number, number], StoredEventRow>(`SELECT ${storedEventColumns} FROM events WHERE stream_name = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)
+      .raw()
+      .safeIntegers();
+    this.lastPosition = this.db.prepare<[], bigint | null>('SELECT MAX(position) FROM events').pluck().safeIntegers();
+  }
+
+  async appendToStream(streamName: string, events: readonly EventData[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {
+    this.ensureOpen();
+    const repeated = duplicateIdWithin(events);
+    if (repeated !== undefined) throw new EventIdConflict(repeated, streamName);
+    return this.groupCommit.submit({
+      streamName,
+      events: events.map(serializeEvent),
+      expectedRevision: options.expectedRevision ?? 'any',
+      recordedAt: this.clock(),
+    });
+  }
+
+  async *readStream(streamName: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const backwards = options.direction === 'backwards';
+    const read = backwards ? this.readBackwards : this.readForwards;
+    let from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      this.ensureOpen();
+      const limit = Math.min(this.pageSize, remaining);
+      const rows = read.all(streamName, from, limit);
+      for (const row of rows) yield toRecordedEvent(row);
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < limit) return;
+      remaining -= rows.length;
+      from = Number(last[2]) + (backwards ? -1 : 1);
+    }
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    this.ensureOpen();
+    const source: LogSource = {
+      db: this.db,
+      signal: this.signal,
+      head: () => this.lastPosition.get() ?? 0n,
+      isOpen: () => !this.closed,
+    };
+    return catchUpSubscription(source, options, { pageSize: this.pageSize, pollIntervalMs: this.pollIntervalMs });
+  }
+
+  async headPosition(): Promise<Position | undefined> {
+    this.ensureOpen();
+    const last = this.lastPosition.get();
+    return last === null || last === undefined ? undefined : positionAt(last);
+  }
+
+  /** Writes what is queued, ends the subscriptions and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.groupCommit.flush();
+    this.closed = true;
+    this.signal.notify();
+    this.db.close();
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error('The event store is closed.');
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The stored form of call park events: the event's type, its encoded data, and metadata that
+ * says which command recorded it (I6) and in which schema version.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts/lib/index.js';
+import { DecodeError, closed, decode } from './codec.js';
+import { EVENT_SCHEMA_VERSION, eventCodecFor, type CallParkEvent } from './events.js';
+import { CommandId } from './identifiers.js';
+
+export const EventMetadata = closed(
+  'EventMetadata',
+  { commandId: CommandId, schemaVersion: t.number },
+  { correlationId: t.string, causationId: t.string, rejectionMessage: t.string },
+);
+export type EventMetadata = t.TypeOf<typeof EventMetadata>;
+
+export interface StoredForm {
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+}
+
+export const toStoredForm = (event: CallParkEvent, metadata: Omit<EventMetadata, 'schemaVersion'>): StoredForm => ({
+  type: event.type,
+  data: eventCodecFor(event.type)!.encode(event),
+  metadata: { ...metadata, schemaVersion: EVENT_SCHEMA_VERSION },
+});
+
+export interface DecodedEvent {
+  readonly event: CallParkEvent;
+  readonly metadata: EventMetadata;
+}
+
+const within = (prefix: string) => (error: DecodeError): DecodeError =>
+  new DecodeError(error.issues.map((issue) => ({ path: issue.path.replace(/^\$/, prefix), message: issue.message })));
+
+/** Read a stored event back, naming the path of anything that does not fit. */
+export const fromStoredForm = (type: string, data: unknown, metadata: unknown): E.Either<DecodeError, DecodedEvent> => {
+  const codec = eventCodecFor(type);
+  if (codec === undefined) return E.left(new DecodeError([{ path: '$.type', message: `unknown event type "${type}"` }]));
+  const decodedMetadata = E.mapLeft(within('$.metadata'))(decode(EventMetadata, metadata));
+  if (E.isLeft(decodedMetadata)) return decodedMetadata;
+  const { schemaVersion } = decodedMetadata.right;
+  if (schemaVersion > EVENT_SCHEMA_VERSION) {
+    return E.left(new DecodeError([{ path: '$.metadata.schemaVersion', message: `version ${schemaVersion} is newer than this service reads (${EVENT_SCHEMA_VERSION})` }]));
+  }
+  const decodedEvent = E.mapLeft(within('$.data'))(decode(codec, data));
+  if (E.isLeft(decodedEvent)) return decodedEvent;
+  return E.right({ event: decodedEvent.right, metadata: decodedMetadata.right });
+};

@@ -1,0 +1,21 @@
+/**
+ * The read side's projections, for the composition root to run (one ProjectionRunner each) and
+ * for `callpark projections rebuild [name]` to find by name.
+ */
+import { auditHistoryProjection } from './auditHistory.js';
+import { occupancyProjection } from './occupancy.js';
+import type { Projection } from './projection.js';
+import { reportingProjection } from './reporting.js';
+import type { RunnerOptions } from './runner.js';
+
+export const readSideProjections: readonly Projection[] = [occupancyProjection, auditHistoryProjection, reportingProjection];
+
+export const readSideProjection = (name: string): Projection | undefined => readSideProjections.find((projection) => projection.name === name);
+
+/**
+ * The runner options each read-side projection wants on top of the service's own (clock, …). The
+ * occupancy runner feeds the live board: it commits at least every 10 ms under a steady load, so a
+ * change reaches the board within tens of milliseconds (the default 250 ms window would hold it
+ * back that long); a backlog still goes in batches of up to 500.
+ */
+export const readSideRunnerOptions = (projection: Projection): RunnerOptions => (projection === occupancyProjection ? { maxBatchMs: 10 } : {});

@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import { CommandHandler } from '../../adapters/commandHandler.js';
+import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { callParkStream, decide } from '../../domain/callPark.js';
+import type { CallParkCommand } from '../../domain/commands.js';
+import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../domain/eventStore.js';
+import { TENANT, alice, at, bob, parkCommand, retrieveCommand, retriever, ringBackDueCommand, setPolicyCommand } from '../support/callParkFixtures.js';
+
+const immediately = async (): Promise<void> => undefined;
+const handlerOn = (store: EventStore, options: Partial<ConstructorParameters<typeof CommandHandler>[0]> = {}) =>
+  new CommandHandler({ store, sleep: immediately, ...options });
+
+const streamEvents = async (store: EventStore, tenantId = TENANT): Promise<RecordedEvent[]> => {
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readStream(callParkStream(tenantId))) events.push(event);
+  return events;
+};
+
+const allowPark = (change = {}) => setPolicyCommand('Global', { allowCallPark: true, ...change }, -100);
+
+describe('the command handler', () => {
+  it('records what the decider decides, and the next command sees it', async () => {
+    const store = new InMemoryEventStore();
+    const handler = handlerOn(store);
+    await handler.handle(allowPark());
+    const parked = await handler.handle(parkCommand());
+    expect(parked.kind).toBe('accepted');
+    expect(parked.events[0]).toMatchObject({ type: 'Parked', orbit: 10 });
+    const retrieved = await handler.handle(retrieveCommand('10', retriever(bob)));
+    expect(retrieved.events[0]).toMatchObject({ type: 'Retrieved', retriever: { userId: bob.userId } });
+    expect((await streamEvents(store)).map((event) => event.type)).toEqual(['PolicySettingsChanged', 'Parked', 'Retrieved']);
+  });
+
+  it('answers a repeated command id with the first outcome and records nothing new (I6)', async () => {
+    const store = new InMemoryEventStore();
+    const handler = handlerOn(store);
+    await handler.handle(allowPark());
+    const park = parkCommand();
+    const first = await handler.handle(park);
+    const again = await handler.handle({ ...park, at: at(5), random: 0.9 });
+    expect(again.duplicate).toBe(true);
+    expect(again.kind).toBe('accepted');
+    expect(again.events).toEqual(first.events);
+    expect(await streamEvents(store)).toHaveLength(2);
+  });
+
+  it('answers a repeated refused command with the same refusal', async () => {
+    const store = new InMemoryEventStore();
+    const handler = handlerOn(store);
+    const park = parkCommand();
+    const first = await handler.handle(park);
+    expect(first.rejection?.reason).toBe('call-park-not-allowed');
+    await handler.handle(allowPark());
+    const again = await handler.handle(park);
+    expect(again).toMatchObject({ kind: 'rejected', duplicate: true, rejection: first.rejection });
+    expect((await streamEvents(store)).map((event) => event.type)).toEqual(['ParkRejected', 'PolicySettingsChanged']);
+  });
+
+  it('remembers command ids across a restart (a new handler over the same log)', async () => {
+    const store = new InMemoryEventStore();
+    await handlerOn(store).handle(allowPark());
+    const park = parkCommand();
+    const first = await handlerOn(store).handle(park);
+    const afterRestart = await handlerOn(store).handle(park);
+    expect(afterRestart).toMatchObject({ duplicate: true, events: first.events });
+    expect(await streamEvents(store)).toHaveLength(2);
+  });
+
+  it('forgets command ids older than its window, measured in the tenant’s own time', async () => {
+    const store = new InMemoryEventStore();
+    const handler = handlerOn(store, { idempotencyWindowMillis: 60_000 });
+    await handler.handle(allowPark());
+    const park = parkCommand({ seconds: 0 });
+    await handler.handle(park);
+    await handler.handle(retrieveCommand('10', retriever(bob), 120));
+    const late = await handler.handle({ ...park, at: at(121) });
+    // The id is forgotten, so the park is decided again: the call is not parked any more, so it parks anew.
+    expect(late.duplicate).toBe(false);
+    expect(late.kind).toBe('accepted');
+  });
+
+  it('records nothing for a no-op', async () => {
+    const store = new InMemoryEventStore();
+    const handler = handlerOn(store);
+    await handler.handle(allowPark());
+    const outcome = await handler.handle(ringBackDueCommand(300));
+    expect(outcome).toMatchObject({ kind: 'no-op', events: [] });
+    expect(await streamEvents(store)).toHaveLength(1);
+  });
+
+  describe('two service processes on one store, with nothing but optimistic concurrency', () => {
+    it('never issue one orbit twice (I1) and park every call while orbits last', async () => {
+      const store = new InMemoryEventStore();
+      // Real jittered back-off: it is what breaks the tie between two writers that keep colliding.
+      const first = new CommandHandler({ store });
+      const second = new CommandHandler({ store });
+      await first.handle(allowPark({ pickupRangeStart: 10, pickupRangeEnd: 29 }));
+      const parks = Array.from({ length: 30 }, (_, i): CallParkCommand => parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i }));
+      const outcomes = await Promise.all(parks.map((command, i) => (i % 2 === 0 ? first : second).handle(command)));
+      const orbits = outcomes.flatMap((outcome) => outcome.events.flatMap((event) => (event.type === 'Parked' ? [event.orbit] : [])));
+      expect(orbits).toHaveLength(20);
+      expect(new Set(orbits).size).toBe(20);
+      expect(outcomes.filter((outcome) => outcome.rejection?.reason === 'no-free-orbit')).toHaveLength(10);
+      expect(outcomes.some((outcome) => outcome.attempts > 1)).toBe(true);
+    });
+
+    it('let exactly one of a retrieval and a ring-back timer win the same call (I2)', async () => {
+      const store = new InMemoryEventStore();
+      const first = handlerOn(store);
+      const second = handlerOn(store);
+      await first.handle(allowPark());
+      await first.handle(parkCommand());
+      await second.handle(ringBackDueCommand(300));
+      // Retrieval and ring-back answer race from two processes.
+      const [retrieved, answered] = await Promise.all([
+        first.handle(retrieveCommand('10', retriever(bob), 301)),
+        second.handle({ type: 'RingBackAnswered', commandId: 'answer-1', at: at(301), tenantId: TENANT, callId: 'call-1' }),
+      ]);
+      const endings = (await streamEvents(store)).filter((event) => event.type === 'Retrieved');
+      expect(endings).toHaveLength(1);
+      const losers = [retrieved, answered].filter((outcome) => outcome.kind === 'rejected');
+      expect(losers).toHaveLength(1);
+      expect(['no-call-on-orbit', 'call-not-parked']).toContain(losers[0]!.rejection?.reason);
+    });
+
+    it('read what the other wrote before answering no-op: a timer is not lost to a stale cache', async () => {
+      const store = new InMemoryEventStore();
+      const first = handlerOn(store);
+      const second = handlerOn(store);
+      await first.handle(allowPark({ maxRingBackAttempts: 2 }));
+      await first.handle(parkCommand());
+      await second.handle(ringBackDueCommand(300));
+      // The first process still holds the call as parked; the ring back it did not write is over.
+      const unanswered = await first.handle({ type: 'RingBackUnanswered', commandId: 'timer-unanswered-1', at: at(330), tenantId: TENANT, callId: 'call-1', cause: 'no-answer', sessionId: 'session-1', attempt: 1 });
+      expect(unanswered.kind).toBe('accepted');
+      expect(unanswered.events.map((event) => event.type)).toEqual(['RingBackUnanswered']);
+    });
+
+    it('fire a timer once even when both processes fire it', async () => {
+      const store = new InMemoryEventStore();
+      const first = handlerOn(store);
+      const second = handlerOn(store);
+      await first.handle(allowPark());
+      await first.handle(parkCommand());
+      await second.handle({ ...retrieveCommand('99', retriever(alice)), commandId: 'warm-up' });
+      const timer = ringBackDueCommand(300);
+      await Promise.all([first.handle(timer), second.handle({ ...timer, commandId: 'timer-from-the-other-process' })]);
+      expect((await streamEvents(store)).filter((event) => event.type === 'RingBackStarted')).toHaveLength(1);
+    });
+  });
+
+  describe('history', () => {
+    class CountingStore extends InMemoryEventStore {
+      reads: { stream: string; options: ReadStreamOptions; events: number }[] = [];
+      override async *readStream(streamName: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+        const read = { stream: streamName, options, events: 0 };
+        this.reads.push(read);
+        for await (const event of super.readStream(streamName, options)) {
+          read.events++;
+          yield event;
+        }
+      }
+    }
+
+    it('a cold handler reads the latest snapshot and only the events after it', async () => {
+      const store = new CountingStore();
+      const writer = handlerOn(store, { snapshotEvery: 50 });
+      await writer.handle(allowPark({ orbitReuseQuarantineSeconds: 0 }));
+      for (let i = 0; i < 120; i++) {
+        await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i * 2 }));
+        await writer.handle(retrieveCommand('10', retriever(bob), i * 2 + 1));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      store.reads = [];
+      const cold = handlerOn(store, { snapshotEvery: 50 });
+      const outcome = await cold.handle(parkCommand({ sessionId: 's-last', callId: 'c-last', seconds: 1000 }));
+      expect(outcome.kind).toBe('accepted');
+      const tenantReads = store.reads.filter((read) => read.stream === callParkStream(TENANT));
+      expect(tenantReads[0]!.options.fromRevision).toBeGreaterThan(150);
+      expect(tenantReads.reduce((sum, read) => sum + read.events, 0)).toBeLessThan(50);
+    });
+
+    it('answers a command repeated after a cold load from a snapshot with its first outcome, read back from the log', async () => {
+      const store = new InMemoryEventStore();
+      const writer = handlerOn(store, { snapshotEvery: 5 });
+      await writer.handle(allowPark({ orbitReuseQuarantineSeconds: 0 }));
+      const first = parkCommand({ sessionId: 's-first', callId: 'c-first', seconds: 1 });
+      const answered = await writer.handle(first);
+      const refused = retrieveCommand('77', retriever(bob), 2);
+      const refusal = await writer.handle(refused);
+      for (let i = 0; i < 12; i++) await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: 3 + i }));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const cold = handlerOn(store, { snapshotEvery: 5 });
+      const again = await cold.handle(first);
+      expect(again).toMatchObject({ duplicate: true, kind: 'accepted', events: answered.events });
+      expect(await cold.handle(refused)).toMatchObject({ duplicate: true, kind: 'rejected', rejection: refusal.rejection, events: refusal.events });
+      expect(await streamEvents(store)).toHaveLength(15);
+    });
+
+    it('a handler loaded from a snapshot decides as one that folded the whole log', async () => {
+      const store = new InMemoryEventStore();
+      const writer = handlerOn(store, { snapshotEvery: 7 });
+      await writer.handle(allowPark({ pickupRangeStart: 10, pickupRangeEnd: 14, orbitReuseQuarantineSeconds: 30 }));
+      for (let i = 0; i < 20; i++) {
+        await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i * 10 }));
+        if (i % 3 !== 2) await writer.handle(retrieveCommand(String(10 + (i % 5)), retriever(bob), i * 10 + 5));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const fromSnapshot = handlerOn(store, { snapshotEvery: 7 });
+      const fromScratch = handlerOn(store, { snapshotEvery: 0 });
+      const next = parkCommand({ sessionId: 's-next', callId: 'c-next', seconds: 500 });
+      const [a, b] = [await fromSnapshot.query(TENANT, (state) => state), await fromScratch.query(TENANT, (state) => state)];
+      expect(a.sessions.size).toBeGreaterThan(0);
+      expect(a).toEqual(b);
+      expect(decide(next, a)).toEqual(decide(next, b));
+    });
+  });
+});

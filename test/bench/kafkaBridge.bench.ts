@@ -1,0 +1,417 @@
+/**
+ * The Kafka bridge against a real broker (KAFKA_BROKERS, else the local infra/kafka one):
+ *
+ * - sustained throughput: signaling records a second through the bridge, each one decided,
+ *   stored and its directive acknowledged by Kafka, next to a plain kafkajs consumer reading the
+ *   same topic in the same run (the baseline). Each sample reads the whole topic with a new group
+ *   (and, for the bridge, new stores), timed from joining the group to the last record (plain) or
+ *   the last directive acknowledged (bridge). The bridge runs on SQLite with synchronous=FULL (the
+ *   service's default) against the 0.3 target, and on the in-memory store to show the store's share.
+ * - latency from produce to directive (the receipt of the directive the record caused), at half
+ *   the bridge's sustained rate, in three windows; target p99 < 50 ms. The bridge runs in a process
+ *   of its own (SQLite FULL), as the service would, apart from the load and the reader. Next to it,
+ *   the same pace through a plain producer and consumer: the floor this machine puts under any
+ *   Kafka round trip.
+ *
+ * Without a broker it says so and measures nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { CommandHandler } from '../../adapters/commandHandler.js';
+import type { KafkaConfig } from '../../adapters/config.js';
+import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
+import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
+import { directiveHeader } from '../../adapters/kafka/directiveRecord.js';
+import { createKafka } from '../../adapters/kafka/kafkaClient.js';
+import { defaultTopicLayout, ensureTopics } from '../../adapters/kafka/topics.js';
+import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import type { EventStore } from '../../domain/eventStore.js';
+import { SqliteReadStore } from '../../projections/sqliteReadStore.js';
+import type { BridgeProcessReport, BridgeProcessSettings } from '../kafka/support/bridgeProcess.js';
+import { tcpAnswers } from '../support/services.js';
+import { percentile, type BenchSuite, type SuiteResult } from './harness.js';
+
+const TENANTS = 100;
+const CALLS = 4_000;
+/** Each call is parked, then hung up: two records, two events, two directives. */
+const RECORDS = 2 * CALLS;
+const SAMPLES = 3;
+const LATENCY_WINDOWS = 3;
+const LATENCY_WINDOW_MS = 4_000;
+const PARTITIONS = 6;
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const tenants = Array.from({ length: TENANTS }, (_, n) => `bench-${n}`);
+
+const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
+const id = (): string => `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+const configFor = (label: string): KafkaConfig => {
+  const run = `${label}-${id()}`;
+  return {
+    brokers,
+    clientId: `callpark-bench-${run}`,
+    groupId: `callpark-bench-${run}`,
+    signalingTopic: `bench.${run}.signaling`,
+    directivesTopic: `bench.${run}.directives`,
+    deadLetterTopic: `bench.${run}.dead-letter`,
+  };
+};
+
+const plainKafka = (): Kafka => new Kafka({ clientId: `callpark-bench-${id()}`, brokers, logLevel: logLevel.NOTHING });
+
+const createTopics = async (config: KafkaConfig): Promise<void> => {
+  const admin = createKafka(config, silentLogger).admin();
+  await admin.connect();
+  await ensureTopics(admin, config, { ...defaultTopicLayout, signalingPartitions: PARTITIONS, directivesPartitions: PARTITIONS }, silentLogger);
+  await admin.disconnect();
+};
+
+const park = (tenantId: string, callId: string) => ({
+  type: 'park.requested',
+  eventId: `bench-${randomUUID()}`,
+  occurredAt: new Date().toISOString(),
+  tenantId,
+  callId,
+  parker: { userId: `parker@${tenantId}`, endpoint: 'teams-desktop' },
+  media: 'audio',
+});
+const ended = (tenantId: string, callId: string) => ({ type: 'call.ended', eventId: `bench-${randomUUID()}`, occurredAt: new Date().toISOString(), tenantId, callId, sipMethod: 'BYE' });
+
+/** Parks of every call first, in rounds over the tenants, then their hang-ups. */
+const backlog = (): { key: string; value: string }[] => {
+  const calls = Array.from({ length: CALLS }, (_, n) => ({ tenantId: tenants[n % TENANTS]!, callId: `bench-call-${n}` }));
+  return [...calls.map((call) => park(call.tenantId, call.callId)), ...calls.map((call) => ended(call.tenantId, call.callId))].map((message) => ({
+    key: message.callId,
+    value: JSON.stringify(message),
+  }));
+};
+
+const produceAll = async (producer: Producer, topic: string, messages: { key: string; value: string }[]): Promise<void> => {
+  for (let i = 0; i < messages.length; i += 1_000) await producer.send({ topic, messages: messages.slice(i, i + 1_000) });
+};
+
+/** A plain kafkajs consumer reading the whole topic: records a second, from joining its group to its last record. */
+const plainConsumerSample = async (topic: string): Promise<number> => {
+  const consumer = plainKafka().consumer({ groupId: `callpark-bench-plain-${id()}` });
+  let count = 0;
+  let resolveDone!: (at: number) => void;
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch }) => {
+      count += batch.messages.length;
+      if (count >= RECORDS) resolveDone(performance.now());
+    },
+  });
+  // run() resolves once the group is joined: from there on it is reading.
+  const joined = performance.now();
+  const seconds = ((await done) - joined) / 1000;
+  await consumer.disconnect();
+  return RECORDS / seconds;
+};
+
+interface Stores {
+  readonly store: EventStore;
+  readonly readStore: SqliteReadStore;
+  readonly handler: CommandHandler;
+  close(): Promise<void>;
+}
+
+type StoreKind = 'sqlite' | 'memory';
+
+const freshStores = async (kind: StoreKind): Promise<Stores> => {
+  const folder = await mkdtemp(join(tmpdir(), 'callpark-bench-kafka-'));
+  const store: EventStore = kind === 'sqlite' ? new SqliteEventStore(join(folder, 'events.db'), { synchronous: 'full' }) : new InMemoryEventStore();
+  const readStore = await SqliteReadStore.open(join(folder, 'read.db'));
+  const handler = new CommandHandler({ store });
+  for (const tenantId of tenants) {
+    await handler.handle({ type: 'SetPolicy', commandId: `bench-enable-${tenantId}`, at: Date.now(), tenantId, policy: 'Global', settings: { allowCallPark: true, orbitReuseQuarantineSeconds: 0 } });
+  }
+  return {
+    store,
+    readStore,
+    handler,
+    close: async () => {
+      await readStore.close();
+      await store.close();
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
+};
+
+const startBridge = (config: KafkaConfig, stores: Stores, handle: CommandHandler['handle']): KafkaBridge =>
+  startKafkaBridge({ kafka: config, handler: { handle }, store: stores.store, readStore: stores.readStore, clock: Date.now, logger: silentLogger });
+
+/** The bridge reading the whole topic: records a second, from joining its group to the last directive acknowledged. */
+const bridgeSample = async (source: KafkaConfig, kind: StoreKind): Promise<number> => {
+  const stores = await freshStores(kind);
+  const config = { ...configFor('bridge-sample'), signalingTopic: source.signalingTopic };
+  const bridge = startBridge(config, stores, (command) => stores.handler.handle(command));
+  try {
+    // started() resolves once the consumer has joined its group: from there on it is reading.
+    await bridge.started();
+    const joined = performance.now();
+    while (bridge.status().publisher.published < RECORDS) await sleep(2);
+    return RECORDS / ((performance.now() - joined) / 1000);
+  } finally {
+    await bridge.stop();
+    await stores.close();
+  }
+};
+
+/** Latencies by window: a warm-up second (not kept), then LATENCY_WINDOWS windows of LATENCY_WINDOW_MS. */
+class LatencyWindows {
+  readonly values: number[][] = Array.from({ length: LATENCY_WINDOWS }, () => []);
+  private readonly sentAt = new Map<string, { at: number; window: number }>();
+  private startedAt = 0;
+
+  start(): void {
+    this.startedAt = performance.now();
+  }
+
+  get over(): boolean {
+    return performance.now() >= this.startedAt + 1_000 + LATENCY_WINDOWS * LATENCY_WINDOW_MS;
+  }
+
+  sent(id: string, at: number): void {
+    const window = at < this.startedAt + 1_000 ? -1 : Math.min(LATENCY_WINDOWS - 1, Math.floor((at - this.startedAt - 1_000) / LATENCY_WINDOW_MS));
+    this.sentAt.set(id, { at, window });
+  }
+
+  /** The first arrival of what `id` caused (a directive published twice counts once). */
+  received(id: string | undefined, at: number): void {
+    const sent = id === undefined ? undefined : this.sentAt.get(id);
+    if (sent === undefined) return;
+    this.sentAt.delete(id!);
+    if (sent.window >= 0) this.values[sent.window]!.push(at - sent.at);
+  }
+
+  summary(): { p50: number[]; p99: number[] } {
+    return { p50: this.values.map((values) => percentile(values, 50)), p99: this.values.map((values) => percentile(values, 99)) };
+  }
+}
+
+const BENCH_ID = 'bench-id';
+
+/**
+ * Send signaling at `rate` records a second until the windows are over: calls parked, each hung
+ * up a second later. Each record carries its id as a header too, for a plain consumer to read.
+ */
+const paced = async (producer: Producer, topic: string, rate: number, windows: LatencyWindows): Promise<number> => {
+  const intervalMs = 1000 / rate;
+  const hangUps: { due: number; tenantId: string; callId: string }[] = [];
+  const sends: Promise<unknown>[] = [];
+  let sent = 0;
+  let call = 0;
+  windows.start();
+  const started = performance.now();
+  while (!windows.over) {
+    const now = performance.now();
+    const batch: { key: string; value: string; headers: Record<string, string> }[] = [];
+    for (const due = Math.floor((now - started) / intervalMs); sent < due; sent++) {
+      const hangUp = hangUps[0];
+      let message: ReturnType<typeof park> | ReturnType<typeof ended>;
+      if (hangUp !== undefined && hangUp.due <= now) {
+        hangUps.shift();
+        message = ended(hangUp.tenantId, hangUp.callId);
+      } else {
+        const tenantId = tenants[call % TENANTS]!;
+        const callId = `latency-call-${call++}`;
+        message = park(tenantId, callId);
+        hangUps.push({ due: now + 1_000, tenantId, callId });
+      }
+      batch.push({ key: message.callId, value: JSON.stringify(message), headers: { [BENCH_ID]: message.eventId } });
+    }
+    if (batch.length > 0) {
+      const at = performance.now();
+      for (const { headers } of batch) windows.sent(headers[BENCH_ID]!, at);
+      sends.push(producer.send({ topic, acks: 1, messages: batch }));
+    }
+    await sleep(Math.max(1, Math.min(5, intervalMs)));
+  }
+  await Promise.all(sends);
+  // The last records' answers.
+  await sleep(2_000);
+  return sent;
+};
+
+/** Read `topic` with a group of its own, telling `windows` of each record (by `idOf`) as it arrives; resolves once joined. */
+const receive = async (kafka: Kafka, topic: string, windows: LatencyWindows, idOf: (headers: IHeaders | undefined) => string | undefined): Promise<Consumer> => {
+  const consumer = kafka.consumer({ groupId: `callpark-bench-latency-${id()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  // A reader only: no offsets to commit, so none of its requests compete with the bridge's.
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch }) => {
+      const at = performance.now();
+      for (const message of batch.messages) windows.received(idOf(message.headers), at);
+    },
+  });
+  return consumer;
+};
+
+/** The same pace through Kafka alone: a producer and a plain consumer, the floor under the bridge's latency on this machine. */
+const plainLatency = async (rate: number): Promise<{ p50: number[]; p99: number[] }> => {
+  const config = configFor('plain-latency');
+  await createTopics(config);
+  const kafka = plainKafka();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const windows = new LatencyWindows();
+  const consumer = await receive(kafka, config.signalingTopic, windows, (headers) => headers?.[BENCH_ID]?.toString());
+  try {
+    await producer.connect();
+    await paced(producer, config.signalingTopic, rate, windows);
+    return windows.summary();
+  } finally {
+    await consumer.disconnect();
+    await producer.disconnect();
+  }
+};
+
+/** The bridge's own process (test/kafka/support/bridgeProcess.ts, compiled), as the service runs it: apart from the media tier. */
+const bridgeEntry = fileURLToPath(new URL('../kafka/support/bridgeProcess.js', import.meta.url));
+
+const startBridgeProcess = async (config: KafkaConfig, folder: string): Promise<ChildProcess> => {
+  const settings: BridgeProcessSettings = { kafka: config, folder, synchronous: 'full', enablePark: { tenants, settings: { orbitReuseQuarantineSeconds: 0 } } };
+  const child = spawn(process.execPath, [bridgeEntry], { env: { ...process.env, CALLPARK_TEST_BRIDGE: JSON.stringify(settings) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bridge process exited (code ${code}) before joining its group`)));
+    lines.on('line', (line) => {
+      if (line.startsWith('{') && (JSON.parse(line) as BridgeProcessReport).joined) resolve();
+    });
+  });
+  return child;
+};
+
+/**
+ * Produce at `rate` records a second to a fresh bridge in a process of its own; the time from
+ * each send to the arrival of its first directive.
+ */
+const bridgeLatency = async (rate: number): Promise<{ p50: number[]; p99: number[]; sent: number }> => {
+  const config = configFor('latency');
+  await createTopics(config);
+  const folder = await mkdtemp(join(tmpdir(), 'callpark-bench-kafka-'));
+  const kafka = plainKafka();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const windows = new LatencyWindows();
+  let bridge: ChildProcess | undefined;
+  let directives: Consumer | undefined;
+  try {
+    bridge = await startBridgeProcess(config, folder);
+    directives = await receive(kafka, config.directivesTopic, windows, (headers) => headers?.[directiveHeader.commandId]?.toString());
+    await producer.connect();
+    const sent = await paced(producer, config.signalingTopic, rate, windows);
+    return { ...windows.summary(), sent };
+  } finally {
+    await directives?.disconnect();
+    await producer.disconnect();
+    if (bridge && bridge.exitCode === null) {
+      const exited = once(bridge, 'exit');
+      bridge.kill('SIGTERM');
+      await exited;
+    }
+    await rm(folder, { recursive: true, force: true });
+  }
+};
+
+const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+/** The bridge's sustained rate on SQLite, measured by the throughput suite for the latency suite. */
+let sustained: number | undefined;
+
+const brokerMissing = async (suite: string): Promise<SuiteResult | undefined> => {
+  const [host, port] = brokers[0]!.split(':');
+  if (await tcpAnswers(host!, Number(port), 2_000)) return undefined;
+  const note = `Kafka is not reachable at ${brokers.join(',')}: nothing measured. Start it with \`eval "$(bash infra/kafka/kafka.sh start)"\` (or set KAFKA_BROKERS) and run again.`;
+  console.warn(`\n!!! ${note}\n`);
+  return { suite, cases: [], notes: [note] };
+};
+
+const THROUGHPUT = 'Kafka bridge throughput: signaling → stored events → directives';
+const LATENCY = 'Kafka bridge latency: produce → directive, at half the sustained rate';
+
+const throughputSuite: BenchSuite = {
+  name: THROUGHPUT,
+  async run(): Promise<SuiteResult> {
+    const missing = await brokerMissing(THROUGHPUT);
+    if (missing) return missing;
+
+    const source = configFor('throughput');
+    await createTopics(source);
+    const producer = plainKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    await produceAll(producer, source.signalingTopic, backlog());
+    await producer.disconnect();
+
+    const plain: number[] = [];
+    const durable: number[] = [];
+    const inMemory: number[] = [];
+    // A warm-up of each, then the samples in turn, so that all meet the same machine.
+    await plainConsumerSample(source.signalingTopic);
+    await bridgeSample(source, 'sqlite');
+    for (let sample = 0; sample < SAMPLES; sample++) {
+      plain.push(await plainConsumerSample(source.signalingTopic));
+      durable.push(await bridgeSample(source, 'sqlite'));
+      inMemory.push(await bridgeSample(source, 'memory'));
+    }
+    sustained = median(durable);
+
+    return {
+      suite: THROUGHPUT,
+      cases: [
+        { name: 'plain kafkajs consumer (reads only)', unit: 'records/s', samples: plain, baseline: true },
+        { name: 'bridge, SQLite FULL: decided, stored, directive acked', unit: 'records/s', samples: durable, target: { of: 'ratio', atLeast: 0.3 } },
+        { name: 'bridge, in-memory store (the store’s share)', unit: 'records/s', samples: inMemory },
+      ],
+      notes: [
+        `${RECORDS} records (${CALLS} calls of ${TENANTS} tenants parked, then hung up) on ${PARTITIONS} partitions, read whole by a new group each sample, timed from joining the group to the last record (plain) or the last directive acknowledged (bridge).`,
+      ],
+    };
+  },
+};
+
+const latencySuite: BenchSuite = {
+  name: LATENCY,
+  async run(): Promise<SuiteResult> {
+    const missing = await brokerMissing(LATENCY);
+    if (missing) return missing;
+    // Run alone, it needs the sustained rate first.
+    if (sustained === undefined) await throughputSuite.run();
+    const rate = Math.max(1, Math.floor(sustained! / 2));
+    const bridged = await bridgeLatency(rate);
+    const floor = await plainLatency(rate);
+    // And at a tenth of the sustained rate, where the pipeline is far from full.
+    const light = Math.max(1, Math.floor(sustained! / 10));
+    const lightly = await bridgeLatency(light);
+    const p50 = (values: readonly number[]): string => median(values).toFixed(1);
+    return {
+      suite: LATENCY,
+      cases: [
+        { name: `plain kafkajs round trip p99 at ${rate}/s (the floor)`, unit: 'ms', samples: floor.p99, baseline: true },
+        { name: `bridge p99 at ${rate}/s: produce → stored → directive received`, unit: 'ms', samples: bridged.p99, target: { of: 'median', atMost: 50 } },
+        { name: `bridge p99 at ${light}/s (a tenth of the sustained rate)`, unit: 'ms', samples: lightly.p99 },
+      ],
+      notes: [
+        `p50: bridge ${p50(bridged.p50)} ms at ${rate}/s and ${p50(lightly.p50)} ms at ${light}/s, plain kafkajs ${p50(floor.p50)} ms (medians of the windows).`,
+        `${bridged.sent} records at ${rate}/s (half the bridge's median on SQLite), ${LATENCY_WINDOWS} windows of ${LATENCY_WINDOW_MS / 1000} s after a 1 s warm-up; the bridge in a process of its own; the plain kafkajs producer and consumer at the same pace show what this machine puts under any Kafka round trip.`,
+      ],
+    };
+  },
+};
+
+export default [throughputSuite, latencySuite];

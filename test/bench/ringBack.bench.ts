@@ -1,0 +1,285 @@
+/**
+ * Ring-back lateness: 100,000 parked calls (1,000 in each of 100 tenants) coming due within one
+ * minute, fired by the scheduler through the command handler into the event store, with the
+ * ring-back-timers projection in SQLite on a temporary file: the service's own wiring.
+ *
+ * - The calls are parked first (decided by the domain and appended in bulk: ringBack/parkedCalls.ts)
+ *   and projected; the handler loads every tenant (and snapshots it), and the scheduler starts,
+ *   as after a restart, with the first timer due 5 s later and the last 60 s after that. The scheduler's clock is the
+ *   system clock set back by a fixed amount (it runs at real speed), so the parks can be recorded
+ *   before anyone knows when they will be done.
+ * - Lateness is measured where the scheduler hands each command to the handler, with the
+ *   high-resolution clock; the scheduler's own `observeLateness` (whole milliseconds) is checked
+ *   against it in the notes.
+ * - Baseline, in the same minute: a child process arming a bare setTimeout per timer for the
+ *   same instants, firing a no-op. The ratio is the scheduler's own cost.
+ * - Resident memory: sampled every 200 ms while the scheduler holds and fires the timers.
+ *
+ * Environment, for a closer look: RING_BACK_STORE (`memory`, the default, or `sqlite`, the
+ * service's embedded store), RING_BACK_CALLS, RING_BACK_TENANTS, RING_BACK_WINDOW_MS,
+ * RING_BACK_SNAPSHOT_EVERY (the handler's snapshot interval, 500 as in the service),
+ * RING_BACK_CONCURRENCY (the scheduler's maxConcurrent).
+ */
+import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CommandHandler } from '../../adapters/commandHandler.js';
+import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import type { SchedulerClock } from '../../adapters/scheduler/clock.js';
+import { RingBackScheduler, type CommandPort } from '../../adapters/scheduler/ringBackScheduler.js';
+import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { callParkStream } from '../../domain/callPark.js';
+import type { ParkCall, SetPolicy } from '../../domain/commands.js';
+import type { EventStore } from '../../domain/eventStore.js';
+import { ringBackTimersProjection } from '../../projections/ringBackTimers.js';
+import { ProjectionRunner } from '../../projections/runner.js';
+import { SqliteReadStore } from '../../projections/sqliteReadStore.js';
+import type { BenchSuite, CaseResult, SuiteResult } from './harness.js';
+import { dueOffset } from './ringBack/dueTimes.js';
+import { latenessSummary, wallClock, type LatenessSummary } from './ringBack/lateness.js';
+import { recordDirectly } from './ringBack/parkedCalls.js';
+
+const STORE = process.env.RING_BACK_STORE === 'sqlite' ? 'sqlite' : 'memory';
+const TENANTS = Number(process.env.RING_BACK_TENANTS ?? 100);
+const SNAPSHOT_EVERY = Number(process.env.RING_BACK_SNAPSHOT_EVERY ?? 500);
+const CONCURRENCY = process.env.RING_BACK_CONCURRENCY === undefined ? undefined : Number(process.env.RING_BACK_CONCURRENCY);
+const CALLS = Number(process.env.RING_BACK_CALLS ?? 100_000);
+const WINDOW_MS = Number(process.env.RING_BACK_WINDOW_MS ?? 60_000);
+const LEAD_MS = 5_000;
+const PARK_TIMEOUT_SECONDS = 10;
+/** The benchmark's own time: the first timer is due at this instant. */
+const FIRST_DUE = Date.UTC(2026, 10, 22, 9, 0, 0);
+const MiB = 1024 * 1024;
+
+interface Measurement {
+  readonly scheduler: LatenessSummary;
+  readonly observed: LatenessSummary;
+  readonly baseline: LatenessSummary & { readonly peakRss: number };
+  readonly rssBeforeScheduler: number;
+  readonly rssAfterLoad: number;
+  readonly peakRss: number;
+  readonly heapUsedAtPeak: number;
+  readonly notes: readonly string[];
+}
+
+const tenantOf = (index: number): string => `tenant-${index % TENANTS}`;
+const sessionOf = (index: number): string => `s-${index}`;
+const dueAtOf = (index: number): number => FIRST_DUE + dueOffset(index, CALLS, WINDOW_MS);
+
+const policy = (tenantId: string): SetPolicy => ({
+  type: 'SetPolicy',
+  commandId: `policy-${tenantId}`,
+  at: FIRST_DUE - 3_600_000,
+  tenantId,
+  policy: 'Global',
+  // Ringing for 300 s: the ring-back-unanswered timers fall after the minute measured.
+  settings: { allowCallPark: true, pickupRangeStart: 10, pickupRangeEnd: 9999, parkTimeoutSeconds: PARK_TIMEOUT_SECONDS, ringBackSeconds: 300, maxRingBackAttempts: 1 },
+});
+
+const parkCall = (index: number): ParkCall => ({
+  type: 'ParkCall',
+  commandId: `park-${index}`,
+  at: dueAtOf(index) - PARK_TIMEOUT_SECONDS * 1000,
+  tenantId: tenantOf(index),
+  sessionId: sessionOf(index),
+  callId: `c-${index}`,
+  parker: { userId: `user-${index % 500}@bench.example`, endpoint: 'teams-desktop' },
+  media: 'audio',
+  random: 0,
+});
+
+const seconds = (from: number): string => `${((wallClock() - from) / 1000).toFixed(1)} s`;
+
+/** The bare-setTimeout child, armed for the same instants; resolves with its summary. */
+const bareTimers = (firstDue: number): Promise<LatenessSummary & { peakRss: number }> => {
+  const child = fork(fileURLToPath(new URL('./ringBack/bareTimers.js', import.meta.url)), [String(firstDue), String(CALLS), String(WINDOW_MS)], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`The bare-timers baseline exited with ${code}.`));
+      else resolve(JSON.parse(output) as LatenessSummary & { peakRss: number });
+    });
+  });
+};
+
+const measure = async (): Promise<Measurement> => {
+  const notes: string[] = [];
+  const folder = await mkdtemp(join(tmpdir(), 'callpark-ring-back-bench-'));
+  const store: EventStore = STORE === 'sqlite' ? new SqliteEventStore(join(folder, 'events.db')) : new InMemoryEventStore();
+  const handler = new CommandHandler({ store, snapshotEvery: SNAPSHOT_EVERY });
+  const readStore = await SqliteReadStore.open(join(folder, 'read.db'));
+  const queryStore = await SqliteReadStore.open(join(folder, 'read.db'));
+  const runner = new ProjectionRunner({ eventStore: store, readStore }, ringBackTimersProjection);
+  try {
+    await runner.start();
+    const setupStarted = wallClock();
+    await Promise.all(
+      Array.from({ length: TENANTS }, (_, t) => {
+        const parks: ParkCall[] = [];
+        for (let index = t; index < CALLS; index += TENANTS) parks.push(parkCall(index));
+        return recordDirectly(store, tenantOf(t), [policy(tenantOf(t)), ...parks]);
+      }),
+    );
+    const parkedIn = seconds(setupStarted);
+    await runner.catchUp();
+    const projectedIn = seconds(setupStarted);
+    // The service in its steady state: every tenant's call park in the handler's cache, and a
+    // snapshot taken (a change of the policy's description records an event; parked calls keep
+    // their settings), so each tenant snapshots every SNAPSHOT_EVERY of the minute's events.
+    await Promise.all(Array.from({ length: TENANTS }, (_, t) => handler.handle({ ...policy(tenantOf(t)), commandId: `warm-${t}`, settings: { description: 'warmed up' } })));
+    notes.push(
+      `${CALLS.toLocaleString('en-US')} calls over ${TENANTS} tenants, ${STORE === 'sqlite' ? 'SQLite event store' : 'in-memory event store'}, handler snapshots every ${SNAPSHOT_EVERY} events, scheduler concurrency ${CONCURRENCY ?? 'default'}: parked in ${parkedIn}, projected by ${projectedIn}, loaded into the handler by ${seconds(setupStarted)}.`,
+    );
+
+    const rssBeforeScheduler = process.memoryUsage().rss;
+    const firstDueReal = Date.now() + LEAD_MS;
+    const shift = firstDueReal - FIRST_DUE;
+    const clock: SchedulerClock = {
+      now: () => Date.now() - shift,
+      setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+      clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    };
+    const baseline = bareTimers(firstDueReal);
+
+    const lateness = new Float64Array(CALLS);
+    const sentOnce = new Uint8Array(CALLS);
+    let firstSends = 0;
+    let sends = 0;
+    let allSent: () => void = () => undefined;
+    const everyTimerSent = new Promise<void>((resolve) => (allSent = resolve));
+    const measuring: CommandPort = {
+      handle: (command) => {
+        sends++;
+        if (command.type === 'RingBackDue') {
+          const index = Number(command.sessionId.slice(2));
+          if (sentOnce[index] === 0) {
+            sentOnce[index] = 1;
+            lateness[index] = wallClock() - shift - dueAtOf(index);
+            if (++firstSends === CALLS) allSent();
+          }
+        }
+        return handler.handle(command);
+      },
+    };
+    const observed: number[] = [];
+    let warnings = 0;
+    const scheduler = new RingBackScheduler({
+      handler: measuring,
+      readStore: queryStore,
+      runner,
+      clock,
+      observeLateness: (ms) => observed.push(ms),
+      log: { warn: () => warnings++, error: () => warnings++ },
+      ...(CONCURRENCY === undefined ? {} : { options: { maxConcurrent: CONCURRENCY } }),
+    });
+
+    let peakRss = 0;
+    let heapUsedAtPeak = 0;
+    const sample = (): void => {
+      const usage = process.memoryUsage();
+      if (usage.rss > peakRss) {
+        peakRss = usage.rss;
+        heapUsedAtPeak = usage.heapUsed;
+      }
+    };
+    const sampler = setInterval(sample, 200);
+    const loading = wallClock();
+    await scheduler.start();
+    sample();
+    const rssAfterLoad = process.memoryUsage().rss;
+    notes.push(
+      `The scheduler started ${(LEAD_MS / 1000).toFixed(0)} s before the first due time and read ${scheduler.status().queued.toLocaleString('en-US')} timers (its 60 s horizon) in ${seconds(loading)}.`,
+    );
+
+    const deadline = setTimeout(() => allSent(), LEAD_MS + WINDOW_MS + 60_000);
+    await everyTimerSent;
+    clearTimeout(deadline);
+    await scheduler.settled();
+    clearInterval(sampler);
+    sample();
+    await scheduler.stop();
+    await runner.stop();
+
+    let started = 0;
+    const rung = new Set<string>();
+    for (let t = 0; t < TENANTS; t++) {
+      for await (const recorded of store.readStream(callParkStream(tenantOf(t)))) {
+        if (recorded.type !== 'RingBackStarted') continue;
+        started++;
+        rung.add((recorded.metadata as { commandId: string }).commandId);
+      }
+    }
+    if (firstSends !== CALLS || started !== CALLS || rung.size !== CALLS) {
+      throw new Error(`Expected ${CALLS} ring backs, one per call: ${firstSends} sent, ${started} RingBackStarted for ${rung.size} timers.`);
+    }
+    const bare = await baseline;
+    notes.push(`${CALLS.toLocaleString('en-US')} RingBackStarted recorded, one per call; ${sends.toLocaleString('en-US')} commands sent; ${warnings} warnings logged.`);
+    const check = latenessSummary(observed);
+    notes.push(`observeLateness (whole ms): ${check.count.toLocaleString('en-US')} values, p50 ${check.p50}, p99 ${check.p99}, max ${check.max}.`);
+    notes.push(
+      `Resident: ${(rssBeforeScheduler / MiB).toFixed(0)} MiB before the scheduler (the log${STORE === 'memory' ? ', in memory' : ''}, the handler's states, the runner), ${(rssAfterLoad / MiB).toFixed(0)} MiB once it held its timers, ${(peakRss / MiB).toFixed(0)} MiB at the peak (heap used then ${(heapUsedAtPeak / MiB).toFixed(0)} MiB).`,
+    );
+    return {
+      scheduler: latenessSummary(lateness),
+      observed: check,
+      baseline: bare,
+      rssBeforeScheduler,
+      rssAfterLoad,
+      peakRss,
+      heapUsedAtPeak,
+      notes,
+    };
+  } finally {
+    await runner.stop();
+    await queryStore.close();
+    await readStore.close();
+    await store.close();
+    await rm(folder, { recursive: true, force: true });
+  }
+};
+
+let measured: Promise<Measurement> | undefined;
+const measurement = (): Promise<Measurement> => (measured ??= measure());
+
+const title = `${CALLS.toLocaleString('en-US')} ring backs due within ${WINDOW_MS / 1000} s`;
+
+const latenessSuite = (figure: 'p50' | 'p99' | 'max'): BenchSuite => ({
+  name: `ring-back lateness ${figure}`,
+  async run(): Promise<SuiteResult> {
+    const m = await measurement();
+    const scheduler: CaseResult = {
+      name: `scheduler → command handler → ${STORE === 'sqlite' ? 'SQLite' : 'in-memory'} event store`,
+      unit: 'ms',
+      samples: [m.scheduler[figure]],
+      ...(figure === 'p99' ? { target: { of: 'median', atMost: 100 } } : {}),
+    };
+    return {
+      suite: `ring-back lateness ${figure}, ${title}`,
+      cases: [{ name: 'bare setTimeout per timer, no-op (child process)', unit: 'ms', baseline: true, samples: [m.baseline[figure]] }, scheduler],
+      notes: figure === 'p50' ? m.notes : [],
+    };
+  },
+});
+
+const memorySuite: BenchSuite = {
+  name: 'ring-back resident memory',
+  async run(): Promise<SuiteResult> {
+    const m = await measurement();
+    return {
+      suite: `resident memory, ${title}`,
+      cases: [
+        { name: 'bare setTimeout child process, peak', unit: 'MiB', baseline: true, samples: [m.baseline.peakRss / MiB] },
+        { name: 'service process before the scheduler started', unit: 'MiB', samples: [m.rssBeforeScheduler / MiB] },
+        { name: 'service process holding and firing the timers, peak', unit: 'MiB', samples: [m.peakRss / MiB], target: { of: 'median', atMost: 1024 } },
+      ],
+    };
+  },
+};
+
+export default [latenessSuite('p50'), latenessSuite('p99'), latenessSuite('max'), memorySuite];

@@ -1,0 +1,113 @@
+/**
+ * Signaling that cannot be read goes to the dead-letter topic as it came, with why and from
+ * where; it never reaches the domain, and the records behind it (the same call's included) are
+ * handled as usual.
+ */
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KafkaConfig } from '../../adapters/config.js';
+import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
+import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
+import { readDeadLetter } from '../../adapters/kafka/deadLetter.js';
+import { Metrics } from '../../adapters/metrics.js';
+import {
+  DirectiveReader,
+  enablePark,
+  eventually,
+  kafkaBrokers,
+  openStores,
+  requireKafka,
+  signal,
+  tenantEvents,
+  testKafka,
+  testProducer,
+  uniqueKafkaConfig,
+  uniqueTenant,
+  type Stores,
+} from './support/kafkaTestKit.js';
+
+const available = await requireKafka();
+
+describe.skipIf(!available)('dead letters', () => {
+  const tenant = uniqueTenant('fabrikam');
+  const metrics = new Metrics();
+  let config: KafkaConfig;
+  let stores: Stores;
+  let bridge: KafkaBridge;
+
+  beforeAll(async () => {
+    config = uniqueKafkaConfig(kafkaBrokers()!, 'dead-letter');
+    stores = await openStores();
+    await enablePark(stores.handler, tenant);
+    bridge = startKafkaBridge({ kafka: config, handler: stores.handler, store: stores.store, readStore: stores.readStore, clock: Date.now, logger: silentLogger, metrics });
+    await bridge.started();
+  });
+
+  afterAll(async () => {
+    await bridge?.stop();
+    await stores?.close();
+  });
+
+  it('forwards each unreadable record with its bytes, its reason and path, and where it came from; the stream flows on', async () => {
+    const kafka = testKafka(config.brokers);
+    const producer = testProducer(kafka);
+    const reader = await DirectiveReader.start(kafka, config.directivesTopic);
+    const deadLetters: KafkaMessage[] = [];
+    const dlt: Consumer = kafka.consumer({ groupId: `${config.groupId}-dlt-reader`, maxWaitTimeInMs: 100 });
+    try {
+      await producer.connect();
+      const wrongEndpoint = { ...signal.park(tenant, 'call-poison'), parker: { userId: 'alice@fabrikam.com', endpoint: 'fax-machine' } };
+      const poison: { value: Buffer | null; reason: string; path: string; headers?: Record<string, string> }[] = [
+        { value: Buffer.from('{"type": "park.requested", "eventId": '), reason: 'invalid-json', path: '$' },
+        { value: Buffer.from(JSON.stringify(wrongEndpoint)), reason: 'invalid-message', path: '$.parker.endpoint', headers: { 'trace-id': 'b7ad6b7169203331' } },
+        { value: Buffer.from(JSON.stringify({ ...signal.ended(tenant, 'call-poison'), type: 'call.transferred' })), reason: 'unknown-type', path: '$.type' },
+        { value: null, reason: 'empty', path: '$' },
+        { value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), reason: 'invalid-json', path: '$' },
+      ];
+      const good = signal.park(tenant, 'call-poison');
+      const [sent] = await producer.send({
+        topic: config.signalingTopic,
+        messages: [
+          ...poison.map(({ value, headers }) => ({ key: 'call-poison', value, ...(headers ? { headers } : {}) })),
+          { key: 'call-poison', value: JSON.stringify(good) },
+        ],
+      });
+
+      // The call behind the poison is parked all the same.
+      await eventually('the good record behind the poison to be handled', () => reader.typesAbout('call-poison').includes('hold-caller'));
+      const events = await tenantEvents(stores.store, tenant);
+      expect(events.map((event) => (event.metadata as { commandId: string }).commandId)).toContain(good.eventId);
+      expect(events.filter((event) => event.type === 'Parked')).toHaveLength(1);
+
+      await dlt.connect();
+      await dlt.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
+      await dlt.run({ eachMessage: async ({ message }) => void deadLetters.push(message) });
+      await eventually('five dead letters', () => deadLetters.length >= poison.length);
+      expect(deadLetters).toHaveLength(poison.length);
+
+      poison.forEach((expected, index) => {
+        const record = deadLetters[index]!;
+        const letter = readDeadLetter(record.headers)!;
+        expect(record.key?.toString()).toBe('call-poison');
+        if (expected.value === null) expect(record.value === null || record.value.length === 0).toBe(true);
+        else expect(Buffer.compare(record.value!, expected.value)).toBe(0);
+        expect(letter.reason).toBe(expected.reason);
+        expect(letter.issues.map((issue) => issue.path)).toContain(expected.path);
+        expect(letter.error).toContain(`${expected.path}: `);
+        expect(letter.source).toMatchObject({ topic: config.signalingTopic, partition: sent!.partition, offset: String(BigInt(sent!.baseOffset!) + BigInt(index)) });
+        expect(letter.consumerGroup).toBe(config.groupId);
+        expect(letter.originalHeaders).toEqual(expected.headers ?? {});
+      });
+      expect(readDeadLetter(deadLetters[1]!.headers)!.error).toMatch(/\$\.parker\.endpoint: expected one of teams-desktop/);
+
+      expect(bridge.status().consumer.deadLettered).toBe(poison.length);
+      const exposition = metrics.render();
+      expect(exposition).toContain('callpark_kafka_dead_letters_total{reason="invalid-json"} 2');
+      expect(exposition).toContain('callpark_kafka_dead_letters_total{reason="unknown-type"} 1');
+    } finally {
+      await dlt.disconnect();
+      await reader.stop();
+      await producer.disconnect();
+    }
+  });
+});

@@ -1,0 +1,4 @@
+import { describeSchedulerScenarios } from './schedulerScenarios.js';
+import { sqliteDatabase } from './timerWorld.js';
+
+describeSchedulerScenarios('SQLite', sqliteDatabase);
