@@ -4,7 +4,9 @@
  *
  * - Appends are group-committed (sqlite/groupCommit.ts) in `BEGIN IMMEDIATE` transactions, with
  *   the expected revision checked inside the transaction; several processes may share the file
- *   (they queue on its write lock, for up to `busyTimeoutMs`).
+ *   (they queue on its write lock, for up to `busyTimeoutMs`). The transactions are written on a
+ *   writer thread of the store's own (sqlite/appendThread.ts), so a commit's sync of the WAL
+ *   never holds up the caller's thread.
  * - An append is acknowledged only after its transaction has committed; how far the commit
  *   survives a crash is the `synchronous` setting (docs/sqlite-durability.md).
  * - Event ids are unique in the whole store: a retried append is answered as the first one was;
@@ -24,7 +26,8 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../domain/eventStore.js';
-import { AppendWriter } from './sqlite/appendWriter.js';
+import { AppendThread } from './sqlite/appendThread.js';
+import { AppendWriter, type AppendOutcome, type AppendRequest } from './sqlite/appendWriter.js';
 import { AppendSignal, catchUpSubscription, type LogSource } from './sqlite/catchUpSubscription.js';
 import { openConnection, type Synchronous } from './sqlite/connection.js';
 import { EventIdConflict } from './sqlite/eventIdConflict.js';
@@ -45,6 +48,8 @@ export interface SqliteEventStoreOptions {
   readonly pageSize?: number;
   /** The store's clock for `recordedAt`. */
   readonly clock?: () => number;
+  /** Write on a thread of the store's own (the default; an in-memory database has no file to share, so it writes on this one). */
+  readonly writerThread?: boolean;
 }
 
 export const sqliteEventStoreDefaults = {
@@ -66,7 +71,9 @@ const duplicateIdWithin = (events: readonly EventData[]): string | undefined => 
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly groupCommit: GroupCommit;
+  private readonly appendThread: AppendThread | undefined;
   private readonly signal = new AppendSignal();
+  private readonly committedListeners = new Set<() => void>();
   private readonly readForwards: Database.Statement<[string, number, number], StoredEventRow>;
   private readonly readBackwards: Database.Statement<[string, number, number], StoredEventRow>;
   private readonly lastPosition: Database.Statement<[], bigint | null>;
@@ -80,14 +87,23 @@ export class SqliteEventStore implements EventStore {
     this.pageSize = Math.max(1, Math.trunc(options.pageSize ?? defaults.pageSize));
     this.pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
     this.clock = options.clock ?? Date.now;
-    this.db = openConnection(path, {
-      synchronous: options.synchronous ?? defaults.synchronous,
-      busyTimeoutMs: options.busyTimeoutMs ?? defaults.busyTimeoutMs,
-    });
-    const writer = new AppendWriter(this.db);
+    const connection = { synchronous: options.synchronous ?? defaults.synchronous, busyTimeoutMs: options.busyTimeoutMs ?? defaults.busyTimeoutMs };
+    this.db = openConnection(path, connection);
+    let write: (requests: readonly AppendRequest[]) => Promise<AppendOutcome[]>;
+    if ((options.writerThread ?? true) && path !== ':memory:') {
+      const thread = new AppendThread({ path, options: connection });
+      this.appendThread = thread;
+      write = (requests) => thread.write(requests);
+    } else {
+      const writer = new AppendWriter(this.db);
+      write = async (requests) => writer.write(requests);
+    }
     this.groupCommit = new GroupCommit(
-      (requests) => writer.write(requests),
-      () => this.signal.notify(),
+      write,
+      () => {
+        this.signal.notify();
+        for (const listener of this.committedListeners) listener();
+      },
     );
     this.readForwards = this.db
       .prepare<[string, number, number], StoredEventRow>(`SELECT ${storedEventColumns} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`)
@@ -146,11 +162,26 @@ export class SqliteEventStore implements EventStore {
     return last === null || last === undefined ? undefined : positionAt(last);
   }
 
+  /**
+   * Be told after each commit of appends made through this store (to wake readers of the file
+   * elsewhere: another thread's subscriptions would otherwise see them at their next poll).
+   */
+  onCommitted(listener: () => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  /** Another connection to the file has appended: the live subscriptions read on now, not at their next poll. */
+  lookForAppends(): void {
+    this.signal.notify();
+  }
+
   /** Writes what is queued, ends the subscriptions and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.groupCommit.flush();
     this.closed = true;
+    await this.groupCommit.drain();
+    await this.appendThread?.close();
     this.signal.notify();
     this.db.close();
   }

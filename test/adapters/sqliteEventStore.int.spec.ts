@@ -70,6 +70,19 @@ eventStoreContract('SQLite', async () => {
   };
 });
 
+eventStoreContract('SQLite, writing on the caller’s thread', async () => {
+  const file = await temporaryFile();
+  const store = new SqliteEventStore(file.path, { writerThread: false });
+  return {
+    store,
+    openAnother: async () => new SqliteEventStore(file.path, { writerThread: false }),
+    cleanup: async () => {
+      await store.close();
+      await file.remove();
+    },
+  };
+});
+
 describe('SQLite event store', () => {
   describe('event ids', () => {
     it('refuses an append whose event id is stored in another stream, and writes nothing', async () => {
@@ -142,6 +155,38 @@ describe('SQLite event store', () => {
       } finally {
         await reopened.close();
       }
+    });
+  });
+
+  describe('the writer thread', () => {
+    it('keeps no process alive once its appends are answered', async () => {
+      const { path } = await freshStore();
+      const { lines, exited } = runFixture(['leave-open', path]);
+
+      expect((await lines.next()).value).toBe('ack 0');
+      const [code] = await exited;
+
+      expect(code).toBe(0);
+      const reopened = new SqliteEventStore(path);
+      try {
+        expect((await read(reopened, 'left-open')).map((recorded) => recorded.type)).toEqual(['LeftOpen']);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    it('takes the appends that arrive during a commit into the next one, in order', async () => {
+      const { store } = await freshStore();
+      const first = store.appendToStream('orbit-1', events(1), { expectedRevision: 'no_stream' });
+      // Queued while the first is being written: the next transaction, after it.
+      await new Promise((resolve) => setImmediate(resolve));
+      const later = Array.from({ length: 20 }, (_, n) => store.appendToStream('orbit-1', events(1), { expectedRevision: 'stream_exists' }).then((result) => ({ n, result })));
+
+      await first;
+      const answers = await Promise.all(later);
+
+      expect(answers.map(({ result }) => result.nextExpectedRevision)).toEqual(answers.map(({ n }) => n + 1));
+      expect((await read(store, 'orbit-1')).map((recorded) => recorded.revision)).toEqual(Array.from({ length: 21 }, (_, n) => n));
     });
   });
 

@@ -1,0 +1,18 @@
+/**
+ * Where a worker thread's module is. The service runs from dist/, where the compiled module sits
+ * beside the file that starts the thread; a test runner that loads the TypeScript sources finds it
+ * under dist/ at the same place (`npm test` builds first).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const compiledModule = (url: URL): string => {
+  const beside = fileURLToPath(url);
+  if (existsSync(beside)) return beside;
+  let root = dirname(beside);
+  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+  const compiled = join(root, 'dist', relative(root, beside));
+  if (!existsSync(compiled)) throw new Error(`The worker thread's module is not built: run \`npm run build\` (looked for ${compiled}).`);
+  return compiled;
+};
