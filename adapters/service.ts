@@ -14,7 +14,7 @@ import { auditSessionReads, liveAudit } from '../projections/auditQueries.js';
 import { occupancyProjection } from '../projections/occupancy.js';
 import { OccupancyFeed } from '../projections/occupancyFeed.js';
 import { liveOccupancy, readOccupancy } from '../projections/occupancyQueries.js';
-import { readSideProjections, readSideRunnerOptions } from '../projections/readSide.js';
+import { readSideProjections } from '../projections/readSide.js';
 import type { ReadStore } from '../projections/readStore.js';
 import { projectionReadiness } from '../projections/readiness.js';
 import { ringBackTimersProjection } from '../projections/ringBackTimers.js';
@@ -29,6 +29,8 @@ import type { Readiness } from './http/dependencies.js';
 import { buildHttpServer } from './http/server.js';
 import { tenantDirectory } from './http/tenantDirectory.js';
 import { Metrics } from './metrics.js';
+import { ReadSideThread, type RunnerView } from './readSide/readSideThread.js';
+import { SqliteEventStore } from './sqliteEventStore.js';
 import { openEventStore, openReadStore } from './stores.js';
 import { RingBackScheduler } from './scheduler/ringBackScheduler.js';
 
@@ -42,7 +44,8 @@ export interface RunningService {
   readonly handler: CommandHandler;
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
-  readonly runners: readonly ProjectionRunner[];
+  /** The ring-back timers' runner (on this thread) and the read side's (on the read-side thread). */
+  readonly runners: readonly RunnerView[];
   readonly http: FastifyInstance;
   /** Stop accepting, finish what is in flight, close the stores. Safe to call twice. */
   stop(): Promise<void>;
@@ -98,10 +101,11 @@ export const startService = async (config: Config, options: ServiceOptions = {})
   });
 
   const timersRunner = new ProjectionRunner({ eventStore, readStore }, ringBackTimersProjection, { clock });
-  const readSideRunners = readSideProjections.map((projection) => new ProjectionRunner({ eventStore, readStore }, projection, { ...readSideRunnerOptions(projection), clock }));
-  const runners = [timersRunner, ...readSideRunners];
-  for (const runner of runners) await runner.start();
-  const occupancyRunner = readSideRunners.find((runner) => runner.projection === occupancyProjection)!;
+  await timersRunner.start();
+  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore }, readSideProjections);
+  if (eventStore instanceof SqliteEventStore) eventStore.onCommitted(() => readSide.wake());
+  const runners: readonly RunnerView[] = [timersRunner, ...readSide.runners];
+  const occupancyRunner = readSide.runners.find((runner) => runner.projection === occupancyProjection)!;
   const occupancyFeed = new OccupancyFeed(occupancyRunner, (tenantId) => readOccupancy(liveOccupancy(readStore), tenantId));
   metrics.useActiveParksSource(async () =>
     (await readStore.query<{ tenant_id: string; parked: number }>("SELECT tenant_id, COUNT(*) AS parked FROM occupancy_orbits WHERE status <> 'free' GROUP BY tenant_id")).map(
@@ -180,7 +184,8 @@ export const startService = async (config: Config, options: ServiceOptions = {})
       occupancyFeed.close();
       await kafka?.stop();
       await scheduler.stop();
-      for (const runner of runners) await runner.stop();
+      await timersRunner.stop();
+      await readSide.stop();
       await eventStore.close();
       await readStore.close();
       logger.info('stopped');

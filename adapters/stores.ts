@@ -9,13 +9,13 @@ import { connectEventStoreDb } from './eventStoreDbEventStore.js';
 import { SqliteEventStore } from './sqliteEventStore.js';
 
 /** SQLite under the data folder (the embedded default), or EventStoreDB. */
-export const openEventStore = (config: Config): EventStore =>
+export const openEventStore = (config: Pick<Config, 'dataDir' | 'eventStore'>): EventStore =>
   config.eventStore.kind === 'eventstoredb'
     ? connectEventStoreDb(config.eventStore.connectionString)
     : new SqliteEventStore(join(config.dataDir, 'events.sqlite'), { synchronous: config.eventStore.synchronous });
 
 /** SQLite under the data folder (the embedded default), or PostgreSQL. */
-export const openReadStore = (config: Config): Promise<ReadStore> =>
+export const openReadStore = (config: Pick<Config, 'dataDir' | 'readStore'>): Promise<ReadStore> =>
   config.readStore.kind === 'postgres'
     ? PostgresReadStore.open({ connectionString: config.readStore.url, ...(config.readStore.schema ? { schema: config.readStore.schema } : {}) })
     : SqliteReadStore.open(join(config.dataDir, 'read.sqlite'));
