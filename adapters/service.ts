@@ -18,7 +18,6 @@ import { readSideProjections } from '../projections/readSide.js';
 import type { ReadStore } from '../projections/readStore.js';
 import { projectionReadiness } from '../projections/readiness.js';
 import { ringBackTimersProjection } from '../projections/ringBackTimers.js';
-import { ProjectionRunner } from '../projections/runner.js';
 import { CommandHandler } from './commandHandler.js';
 import type { Config } from './config.js';
 import { createTokenRegistry, type TokenGrant } from './http/auth.js';
@@ -100,11 +99,10 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     onSnapshotError: (error) => logger.warn({ err: error }, 'A snapshot could not be written; the next one will be tried'),
   });
 
-  const timersRunner = new ProjectionRunner({ eventStore, readStore }, ringBackTimersProjection, { clock });
-  await timersRunner.start();
-  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore }, readSideProjections);
+  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore }, [ringBackTimersProjection, ...readSideProjections]);
   if (eventStore instanceof SqliteEventStore) eventStore.onCommitted(() => readSide.wake());
-  const runners: readonly RunnerView[] = [timersRunner, ...readSide.runners];
+  const runners: readonly RunnerView[] = readSide.runners;
+  const timersRunner = readSide.runners.find((runner) => runner.projection === ringBackTimersProjection)!;
   const occupancyRunner = readSide.runners.find((runner) => runner.projection === occupancyProjection)!;
   const occupancyFeed = new OccupancyFeed(occupancyRunner, (tenantId) => readOccupancy(liveOccupancy(readStore), tenantId));
   metrics.useActiveParksSource(async () =>
@@ -184,7 +182,6 @@ export const startService = async (config: Config, options: ServiceOptions = {})
       occupancyFeed.close();
       await kafka?.stop();
       await scheduler.stop();
-      await timersRunner.stop();
       await readSide.stop();
       await eventStore.close();
       await readStore.close();

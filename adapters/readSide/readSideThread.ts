@@ -1,6 +1,6 @@
 /**
  * The read side on a thread of its own. The service's main thread answers requests and records
- * commands; the read-side projections (occupancy, audit history, reporting) follow the log on a
+ * commands; the projections (ring-back timers, occupancy, audit history, reporting) follow the log on a
  * worker thread (readSideWorker.ts) with their own connections to the stores, so their work (a
  * decode, a fold and table writes for every event) neither slows the main thread nor makes a
  * request wait behind a batch. On a machine with two cores that is the difference between one
@@ -8,8 +8,9 @@
  *
  * The main thread sees each runner through a `RemoteRunner`: its status (as of the last batch or
  * the last report, at most a second old), its lag, the batches it commits (with their events for
- * whoever listens, like the live occupancy board), waitFor and catchUp. The ring-back timers stay
- * on the main thread, next to the scheduler that fires them.
+ * whoever listens, like the live occupancy board and the ring-back scheduler), waitFor and
+ * catchUp. The scheduler stays on the main thread: it fires its commands through the command
+ * handler, and reads the timers' table through the main thread's connection to the read store.
  */
 import { Worker } from 'node:worker_threads';
 import type { Position } from '../../domain/eventStore.js';

@@ -1,5 +1,5 @@
 /**
- * The read-side thread: the read-side projections' runners (occupancy, audit history, reporting),
+ * The read-side thread: the projections' runners (ring-back timers, occupancy, audit history, reporting),
  * each on the thread's own connections to the event store and the read store, so that decoding
  * the log, folding it and writing the tables never holds up the main thread's requests. The
  * runners are the same checkpointed runners as anywhere else (projections/runner.ts): a crash of
@@ -8,7 +8,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EventStore } from '../../domain/eventStore.js';
-import { readSideProjection, readSideRunnerOptions } from '../../projections/readSide.js';
+import { readSideProjections, readSideRunnerOptions } from '../../projections/readSide.js';
+import { ringBackTimersProjection } from '../../projections/ringBackTimers.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { SqliteEventStore } from '../sqliteEventStore.js';
@@ -31,8 +32,8 @@ const run = async (): Promise<void> => {
     readStore = await openReadStore(settings.stores);
     const stores = { eventStore, readStore };
     runners = settings.projections.map((name) => {
-      const projection = readSideProjection(name);
-      if (projection === undefined) throw new Error(`There is no read-side projection called ${name}.`);
+      const projection = [ringBackTimersProjection, ...readSideProjections].find((candidate) => candidate.name === name);
+      if (projection === undefined) throw new Error(`There is no projection called ${name}.`);
       return new ProjectionRunner(stores, projection, readSideRunnerOptions(projection));
     });
     for (const runner of runners) await runner.start();
