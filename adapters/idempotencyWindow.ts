@@ -5,11 +5,12 @@
  *
  * A busy tenant has thousands of commands in its window, and a cold load must not pay for each
  * of them. So a snapshot keeps the window as one string, a line per command
- * (`\n<command id>\t<at>\t<first revision>\t<count>`), which a lookup searches as it was read
- * instead of decoding it entry by entry; the events, the rejection and the position of a command
- * found there are read back from the stream. A handler that keeps the tenant in memory (so it
- * looks up a second time) turns the lines into a map once. Command ids carry no control
- * characters (CommandId), so neither a tab nor a newline occurs inside one.
+ * (`\n<command id>\t<at>\t<first revision>\t<count>`) in the order of the command ids, which a
+ * lookup bisects as it was read (a dozen lines looked at) instead of decoding it entry by entry;
+ * the events, the rejection and the position of a command found there are read back from the
+ * stream. A handler that keeps the tenant in memory (so it looks up a second time) turns the
+ * lines into a map once. Command ids carry no control characters (CommandId), so neither a tab
+ * nor a newline occurs inside one.
  */
 import type { Position } from '../domain/eventStore.js';
 import type { CallParkEvent } from '../domain/events.js';
@@ -51,13 +52,21 @@ const entryOf = (commandId: string, fields: string): Remembered => {
   return { commandId, at, firstRevision, count, events: undefined };
 };
 
-/** The command's line in `lines`, found by searching the text. */
+/** The command's line in `lines` (in command id order), found by bisecting the text. */
 const findLine = (lines: string, commandId: string): Remembered | undefined => {
-  const key = `${LINE}${commandId}${FIELD}`;
-  const start = lines.indexOf(key);
-  if (start < 0) return undefined;
-  const end = lines.indexOf(LINE, start + key.length);
-  return entryOf(commandId, lines.slice(start + key.length, end < 0 ? undefined : end));
+  // `low` and `high` are where lines start (at their newline); the line sought is between them.
+  let low = 0;
+  let high = lines.length;
+  while (low < high) {
+    const start = lines.lastIndexOf(LINE, (low + high) >>> 1);
+    const tab = lines.indexOf(FIELD, start);
+    const end = lines.indexOf(LINE, tab);
+    const id = lines.slice(start + 1, tab);
+    if (id === commandId) return entryOf(commandId, lines.slice(tab + 1, end < 0 ? undefined : end));
+    if (id < commandId) low = end < 0 ? lines.length : end;
+    else high = start;
+  }
+  return undefined;
 };
 
 const entriesOf = (lines: string): Remembered[] =>
@@ -70,8 +79,11 @@ const entriesOf = (lines: string): Remembered[] =>
     });
 
 export class IdempotencyWindow {
-  /** Command id → what it recorded, oldest first. */
+  /** Command id → what it recorded. */
   private readonly entries = new Map<string, Remembered>();
+  /** The same entries in the order of their first revision, from `oldest` on: a snapshot takes only the newest ones. */
+  private order: Remembered[] = [];
+  private oldest = 0;
   private lookups = 0;
 
   constructor(private stored: StoredLines[] = []) {}
@@ -95,6 +107,7 @@ export class IdempotencyWindow {
     if (entry === undefined) {
       entry = { commandId, at: event.at, firstRevision: revision, count: 0, events: [] };
       this.entries.set(commandId, entry);
+      this.order.push(entry);
     }
     entry.events?.push(event);
     entry.count++;
@@ -102,41 +115,47 @@ export class IdempotencyWindow {
     if (rejection !== undefined) entry.rejection = rejection;
   }
 
-  /** Forget commands that fell out of the window, oldest first. */
+  /** Forget commands that fell out of the window, oldest first (stored lines are checked when found, and go when indexed). */
   forget(notBefore: number): void {
-    for (const [commandId, entry] of this.entries) {
-      if (entry.at >= notBefore) break;
-      this.entries.delete(commandId);
+    while (this.oldest < this.order.length && this.order[this.oldest]!.at < notBefore) this.entries.delete(this.order[this.oldest++]!.commandId);
+    if (this.oldest > 1024 && this.oldest > this.order.length / 2) {
+      this.order = this.order.slice(this.oldest);
+      this.oldest = 0;
     }
-    this.stored = this.stored.filter(({ lines }) => {
-      const last = lines.lastIndexOf(LINE);
-      return last >= 0 && entriesOf(lines.slice(last))[0]!.at >= notBefore;
-    });
   }
 
-  /** The window's lines for the commands first recorded after revision `after` (-1: all of them). */
+  /** The window's lines for the commands first recorded after revision `after` (-1: all of them), in command id order. */
   lines(after: number, notBefore: number): string {
-    const seen = new Set<string>();
-    let text = '';
+    const kept = new Map<string, Remembered>();
     const add = (entry: Remembered): void => {
-      if (entry.firstRevision <= after || entry.at < notBefore || seen.has(entry.commandId)) return;
+      if (entry.firstRevision <= after || entry.at < notBefore) return;
       if (!storable(entry.commandId)) throw new Error(`Command id ${JSON.stringify(entry.commandId)} has a control character: it cannot be kept in a snapshot.`);
-      seen.add(entry.commandId);
-      text += lineOf(entry);
+      kept.set(entry.commandId, entry);
     };
     for (const { through, lines } of this.stored) if (through > after) entriesOf(lines).forEach(add);
-    this.entries.forEach(add);
-    return text;
+    let low = this.oldest;
+    let high = this.order.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.order[middle]!.firstRevision <= after) low = middle + 1;
+      else high = middle;
+    }
+    for (let i = low; i < this.order.length; i++) add(this.order[i]!);
+    // Ordered as `<` orders strings, as findLine compares them.
+    const ids = [...kept.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return ids.map((id) => lineOf(kept.get(id)!)).join('');
   }
 
   /** Turn the stored lines into entries of the map, once: this window is being kept. */
   private index(notBefore: number): void {
-    const folded = [...this.entries.values()];
+    const folded = this.order.slice(this.oldest);
     this.entries.clear();
-    for (const { lines } of this.stored) {
-      for (const entry of entriesOf(lines)) if (entry.at >= notBefore && !this.entries.has(entry.commandId)) this.entries.set(entry.commandId, entry);
-    }
+    // Oldest first again (stored lines are in command id order), so that forget can stop at the first one it keeps.
+    const stored = this.stored.flatMap(({ lines }) => entriesOf(lines)).sort((a, b) => a.firstRevision - b.firstRevision);
+    for (const entry of stored) if (entry.at >= notBefore && !this.entries.has(entry.commandId)) this.entries.set(entry.commandId, entry);
     for (const entry of folded) this.entries.set(entry.commandId, entry);
+    this.order = [...this.entries.values()];
+    this.oldest = 0;
     this.stored = [];
   }
 }
