@@ -14,8 +14,10 @@ import { WrongExpectedRevision, type EventStore, type Position, type RecordedEve
 import type { CallParkEvent } from '../domain/events.js';
 import { sentenceFor, type RejectionReason } from '../domain/rejection.js';
 import { SNAPSHOT_SCHEMA_VERSION, decodeState, encodeState } from '../domain/snapshot.js';
-import { fromStoredForm, toStoredForm, type EventMetadata } from '../domain/storedEvent.js';
+import { fromStoredForm, toStoredForm, type DecodedEvent, type EventMetadata } from '../domain/storedEvent.js';
 import { eventIdFor } from './eventIds.js';
+import { IdempotencyWindow, type Rejection, type Remembered } from './idempotencyWindow.js';
+import { SNAPSHOT_EVENT, fullSnapshotStream, latestSnapshot, snapshotStream, type StoredSnapshot } from './tenantSnapshots.js';
 
 export interface CommandOutcome {
   /** accepted: events were recorded; rejected: refused (with the audit record, if any); no-op: nothing to do. */
@@ -43,6 +45,8 @@ export interface CommandHandlerOptions {
   readonly idempotencyWindowMillis?: number;
   /** Keep a snapshot every this many events; 0 keeps none. */
   readonly snapshotEvery?: number;
+  /** Make a snapshot a full one (with the whole idempotency window) once this many events passed since the last full one. */
+  readonly fullSnapshotEvery?: number;
   /** Keep tenants' states in memory between commands (the service does; a benchmark of cold loads does not). */
   readonly cache?: boolean;
   readonly maxCachedTenants?: number;
@@ -51,44 +55,31 @@ export interface CommandHandlerOptions {
   readonly onSnapshotError?: (error: unknown) => void;
 }
 
-/**
- * What a command recorded, for the idempotency window: where its events are in the stream, and
- * the events themselves while this process holds them. A snapshot keeps only the where; after a
- * cold load, a repeated command reads its events back from the stream.
- */
-interface Remembered {
-  readonly at: number;
-  readonly firstRevision: number;
-  count: number;
-  events: CallParkEvent[] | undefined;
-  rejection?: { reason: RejectionReason; message: string };
-  position: Position;
-}
-
-/** A remembered command in a snapshot: [command id, at, first revision, count, commit, prepare, reason?, message?]. */
-type StoredRemembered = [string, number, number, number, string, string, RejectionReason?, string?];
-
 interface Loaded {
   state: CallParkState;
   /** The revision of the last event folded in; undefined for an empty stream. */
   revision: number | undefined;
-  /** Command id → what it recorded, for the idempotency window, oldest first. */
-  readonly recent: Map<string, Remembered>;
+  /** The commands recorded within the idempotency window. */
+  readonly window: IdempotencyWindow;
   latestAt: number;
-  eventsSinceSnapshot: number;
+  /** The revision of the newest snapshot read or written (-1: none), counted from by the next one. */
+  snapshotRevision: number;
+  /** The revision of the newest full snapshot known to be stored (-1: none), which the next snapshots extend. */
+  fullSnapshotRevision: number;
 }
 
 /** What the handler writes into every event's metadata: the command that recorded it. */
 type CommandMetadata = Omit<EventMetadata, 'schemaVersion'>;
 
-const snapshotStream = (tenantId: string): string => `callpark-snapshot-${tenantId}`;
-const SNAPSHOT_EVENT = 'CallParkSnapshot';
+const rejectionOf = ({ event, metadata }: DecodedEvent | { event: CallParkEvent; metadata: CommandMetadata }): Rejection | undefined =>
+  event.type === 'ParkRejected' || event.type === 'RetrievalRejected' ? { reason: event.reason, message: metadata.rejectionMessage ?? sentenceFor(event.reason) } : undefined;
 
 export class CommandHandler {
   private readonly store: EventStore;
   private readonly maxAttempts: number;
   private readonly windowMillis: number;
   private readonly snapshotEvery: number;
+  private readonly fullSnapshotEvery: number;
   private readonly caching: boolean;
   private readonly maxCachedTenants: number;
   private readonly sleep: (millis: number) => Promise<void>;
@@ -101,7 +92,9 @@ export class CommandHandler {
     this.store = options.store;
     this.maxAttempts = options.maxAttempts ?? 25;
     this.windowMillis = options.idempotencyWindowMillis ?? 60 * 60 * 1000;
-    this.snapshotEvery = options.snapshotEvery ?? 500;
+    // A cold load folds the events since the latest snapshot: a few, like a new tenant's history.
+    this.snapshotEvery = options.snapshotEvery ?? 16;
+    this.fullSnapshotEvery = options.fullSnapshotEvery ?? 256;
     this.caching = options.cache ?? true;
     this.maxCachedTenants = options.maxCachedTenants ?? 10_000;
     this.sleep = options.sleep ?? ((millis) => new Promise((resolve) => setTimeout(resolve, millis)));
@@ -132,7 +125,7 @@ export class CommandHandler {
     const streamName = callParkStream(command.tenantId);
     let caughtUp = !this.caching;
     for (let attempts = 1; ; attempts++) {
-      const seen = loaded.recent.get(command.commandId);
+      const seen = loaded.window.find(command.commandId, loaded.latestAt - this.windowMillis);
       if (seen) return this.remembered(command.tenantId, seen, attempts);
 
       const decision = decide(command, loaded.state);
@@ -170,12 +163,16 @@ export class CommandHandler {
 
   private async remembered(tenantId: string, seen: Remembered, attempts: number): Promise<CommandOutcome> {
     if (seen.events === undefined) {
+      // Found in a snapshot's window: its outcome is in the stream, where the window says.
       const events: CallParkEvent[] = [];
       for await (const recorded of this.store.readStream(callParkStream(tenantId), { fromRevision: seen.firstRevision, maxCount: seen.count })) {
-        const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);
-        if (E.isLeft(decoded)) throw new Error(`Event ${recorded.revision} of ${recorded.streamName} cannot be read: ${decoded.left.message}`);
-        events.push(decoded.right.event);
+        const decoded = decodeRecorded(recorded);
+        if (decoded.metadata.commandId !== seen.commandId) throw new Error(`Event ${recorded.revision} of ${recorded.streamName} is not of command ${seen.commandId}, as the snapshot says.`);
+        events.push(decoded.event);
+        seen.position = recorded.position;
+        seen.rejection = rejectionOf(decoded) ?? seen.rejection;
       }
+      if (events.length !== seen.count) throw new Error(`Command ${seen.commandId} recorded ${seen.count} events from revision ${seen.firstRevision}, but ${events.length} were read.`);
       seen.events = events;
     }
     const kind = seen.rejection ? 'rejected' : seen.events.length > 0 ? 'accepted' : 'no-op';
@@ -199,8 +196,17 @@ export class CommandHandler {
       this.cache.set(tenantId, cached);
       return cached;
     }
-    const loaded = (await this.fromSnapshot(tenantId)) ?? { state: initialState(), revision: undefined, recent: new Map(), latestAt: Number.NEGATIVE_INFINITY, eventsSinceSnapshot: 0 };
+    const loaded = (await this.fromSnapshot(tenantId)) ?? {
+      state: initialState(),
+      revision: undefined,
+      window: new IdempotencyWindow(),
+      latestAt: Number.NEGATIVE_INFINITY,
+      snapshotRevision: -1,
+      fullSnapshotRevision: -1,
+    };
     await this.catchUp(tenantId, loaded);
+    // A long fold is kept, even when the command then records nothing.
+    this.maybeSnapshot(tenantId, loaded);
     if (this.caching) {
       this.cache.set(tenantId, loaded);
       if (this.cache.size > this.maxCachedTenants) this.cache.delete(this.cache.keys().next().value!);
@@ -217,79 +223,65 @@ export class CommandHandler {
   }
 
   private foldRecorded(loaded: Loaded, recorded: RecordedEvent): void {
-    const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);
-    if (E.isLeft(decoded)) throw new Error(`Event ${recorded.revision} of ${recorded.streamName} cannot be read: ${decoded.left.message}`);
-    this.fold(loaded, decoded.right.event, decoded.right.metadata, recorded.revision, recorded.position);
+    const { event, metadata } = decodeRecorded(recorded);
+    this.fold(loaded, event, metadata, recorded.revision, recorded.position);
   }
 
   private fold(loaded: Loaded, event: CallParkEvent, metadata: CommandMetadata, revision: number, position: Position): void {
     loaded.state = evolve(loaded.state, event);
     loaded.revision = revision;
     loaded.latestAt = Math.max(loaded.latestAt, event.at);
-    loaded.eventsSinceSnapshot++;
-    let entry = loaded.recent.get(metadata.commandId);
-    if (entry === undefined) {
-      entry = { at: event.at, firstRevision: revision, count: 0, events: [], position };
-      loaded.recent.set(metadata.commandId, entry);
-    }
-    entry.events?.push(event);
-    entry.count++;
-    entry.position = position;
-    if (event.type === 'ParkRejected' || event.type === 'RetrievalRejected') {
-      entry.rejection = { reason: event.reason, message: metadata.rejectionMessage ?? sentenceFor(event.reason) };
-    }
-    this.forgetOld(loaded);
+    loaded.window.record(metadata.commandId, event, revision, position, rejectionOf({ event, metadata }));
+    loaded.window.forget(loaded.latestAt - this.windowMillis);
   }
 
-  /** Forget command ids that fell out of the window, oldest first. */
-  private forgetOld(loaded: Loaded): void {
-    for (const [commandId, remembered] of loaded.recent) {
-      if (remembered.at >= loaded.latestAt - this.windowMillis) break;
-      loaded.recent.delete(commandId);
-    }
-  }
-
+  /**
+   * The newest snapshot and the newest full one. The snapshot is used when it extends a full
+   * snapshot no newer than the stored full one (so the two windows leave no gap between them);
+   * otherwise the full snapshot alone, and the events after it.
+   */
   private async fromSnapshot(tenantId: string): Promise<Loaded | undefined> {
     if (this.snapshotEvery <= 0) return undefined;
-    for await (const snapshot of this.store.readStream(snapshotStream(tenantId), { direction: 'backwards', maxCount: 1 })) {
-      const data = snapshot.data as { schemaVersion?: number; revision?: number; latestAt?: number; state?: unknown; recent?: StoredRemembered[] };
-      if (data.schemaVersion !== SNAPSHOT_SCHEMA_VERSION || typeof data.revision !== 'number' || !Array.isArray(data.recent)) return undefined;
-      const state = decodeState(data.state);
-      if (E.isLeft(state)) return undefined;
-      const loaded: Loaded = { state: state.right, revision: data.revision, recent: new Map(), latestAt: data.latestAt ?? Number.NEGATIVE_INFINITY, eventsSinceSnapshot: 0 };
-      for (const [commandId, at, firstRevision, count, commit, prepare, reason, message] of data.recent) {
-        loaded.recent.set(commandId, {
-          at,
-          firstRevision,
-          count,
-          events: undefined,
-          position: { commit: BigInt(commit), prepare: BigInt(prepare) },
-          ...(reason ? { rejection: { reason, message: message ?? sentenceFor(reason) } } : {}),
-        });
-      }
-      return loaded;
-    }
-    return undefined;
+    const [latest, full] = await Promise.all([latestSnapshot(this.store, snapshotStream(tenantId)), latestSnapshot(this.store, fullSnapshotStream(tenantId))]);
+    if (full === undefined) return undefined;
+    const extendsFull = latest !== undefined && latest.window.after <= full.revision && latest.revision > full.revision;
+    const base = extendsFull ? latest : full;
+    const state = decodeState(base.state);
+    if (E.isLeft(state)) return undefined;
+    const stored = [{ after: full.window.after, through: full.revision, lines: full.window.lines }];
+    if (extendsFull) stored.push({ after: latest.window.after, through: latest.revision, lines: latest.window.lines });
+    return {
+      state: state.right,
+      revision: base.revision,
+      window: new IdempotencyWindow(stored),
+      latestAt: base.latestAt,
+      snapshotRevision: base.revision,
+      fullSnapshotRevision: full.revision,
+    };
   }
 
   private maybeSnapshot(tenantId: string, loaded: Loaded): void {
-    if (this.snapshotEvery <= 0 || loaded.eventsSinceSnapshot < this.snapshotEvery) return;
-    loaded.eventsSinceSnapshot = 0;
-    // Encoded now, while the state is this revision's; written without holding up the command.
-    const data = {
-      schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-      revision: loaded.revision,
-      latestAt: loaded.latestAt,
-      state: encodeState(loaded.state),
-      recent: [...loaded.recent].map(([commandId, remembered]): StoredRemembered => {
-        const { at, firstRevision, count, position, rejection } = remembered;
-        const where: StoredRemembered = [commandId, at, firstRevision, count, String(position.commit), String(position.prepare)];
-        if (rejection) where.push(rejection.reason, rejection.message);
-        return where;
-      }),
-    };
-    const id = eventIdFor(snapshotStream(tenantId), 'snapshot', loaded.revision ?? -1);
-    this.store.appendToStream(snapshotStream(tenantId), [{ id, type: SNAPSHOT_EVENT, data }], { expectedRevision: 'any' }).catch(this.onSnapshotError);
+    const { revision } = loaded;
+    if (this.snapshotEvery <= 0 || revision === undefined || revision - loaded.snapshotRevision < this.snapshotEvery) return;
+    loaded.snapshotRevision = revision;
+    // Full until one is stored, and again once the window since the last one has grown long.
+    const full = loaded.fullSnapshotRevision < 0 || revision - loaded.fullSnapshotRevision >= this.fullSnapshotEvery;
+    const after = full ? -1 : loaded.fullSnapshotRevision;
+    let data: StoredSnapshot;
+    try {
+      // Encoded now, while the state is this revision's; written without holding up the command.
+      const lines = loaded.window.lines(after, loaded.latestAt - this.windowMillis);
+      data = { schemaVersion: SNAPSHOT_SCHEMA_VERSION, revision, latestAt: loaded.latestAt, state: encodeState(loaded.state), window: { after, lines } };
+    } catch (error) {
+      this.onSnapshotError(error);
+      return;
+    }
+    const streamName = full ? fullSnapshotStream(tenantId) : snapshotStream(tenantId);
+    const id = eventIdFor(streamName, 'snapshot', revision);
+    this.store.appendToStream(streamName, [{ id, type: SNAPSHOT_EVENT, data }], { expectedRevision: 'any' }).then(() => {
+      // Only a full snapshot known to be stored may be extended: a snapshot must never point at a gap.
+      if (full) loaded.fullSnapshotRevision = Math.max(loaded.fullSnapshotRevision, revision);
+    }, this.onSnapshotError);
   }
 
   /** Run `work` after every earlier piece of work of the same tenant in this process. */
@@ -307,3 +299,9 @@ export class CommandHandler {
     return next;
   }
 }
+
+const decodeRecorded = (recorded: RecordedEvent): DecodedEvent => {
+  const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);
+  if (E.isLeft(decoded)) throw new Error(`Event ${recorded.revision} of ${recorded.streamName} cannot be read: ${decoded.left.message}`);
+  return decoded.right;
+};

@@ -135,7 +135,7 @@ const variables = {
   KAFKA_DEAD_LETTER_TOPIC: { codec: TopicName, default: 'callpark.signaling.dead-letter' },
   CALLPARK_TOKENS: { codec: Tokens, default: undefined },
   LOG_LEVEL: { codec: Choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
-  CALLPARK_SNAPSHOT_EVERY: { codec: IntegerString(0, 1_000_000), default: '500' },
+  CALLPARK_SNAPSHOT_EVERY: { codec: IntegerString(0, 1_000_000), default: '16' },
   CALLPARK_SHUTDOWN_GRACE_MS: { codec: IntegerString(0, 600_000), default: '10000' },
   CALLPARK_MAX_PROJECTION_LAG_EVENTS: { codec: IntegerString(1, 100_000_000), default: '10000' },
 } as const;

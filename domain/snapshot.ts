@@ -2,22 +2,51 @@
  * A tenant's call park state in a stored form, so a command does not pay for the history
  * behind it: the handler keeps a snapshot every so many events and reads only what follows.
  * A snapshot is a cache of the fold, never a source of truth: the log alone rebuilds it (I7).
+ * Instants are kept as milliseconds, not as ISO-8601 text: every cold load decodes a snapshot,
+ * and checking a timestamp's text costs more than the rest of the state together.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import type { CallParkState } from './callParkState.js';
-import { Instant, decode, oneOf, type DecodeError } from './codec.js';
+import { decode, oneOf, type DecodeError } from './codec.js';
 import { Party } from './commands.js';
 import { Capabilities, Endpoint, Media } from './endpoint.js';
 import { PolicySettings } from './parkPolicy.js';
 
-export const SNAPSHOT_SCHEMA_VERSION = 2;
+export const SNAPSHOT_SCHEMA_VERSION = 3;
+
+/** Milliseconds since the epoch (a snapshot is written by this service, never typed by a person). */
+const Millis = t.number;
+
+/**
+ * Pairs of numbers laid out flat ([orbit, freed at, orbit, freed at, …]): a policy has up to
+ * thousands of orbits, and checking them one by one as tuples is most of a snapshot's decoding.
+ */
+const isNumberPairs = (u: unknown): u is number[] => Array.isArray(u) && u.length % 2 === 0 && u.every((n) => typeof n === 'number' && Number.isFinite(n));
+const NumberPairs = new t.Type<number[], number[], unknown>(
+  'NumberPairs',
+  isNumberPairs,
+  (u, context) => (isNumberPairs(u) ? t.success(u) : t.failure(u, context, 'expected pairs of numbers laid out flat')),
+  t.identity,
+);
+
+const pairsOf = (map: ReadonlyMap<number, number>): number[] => {
+  const flat: number[] = [];
+  for (const [key, value] of map) flat.push(key, value);
+  return flat;
+};
+
+const mapOfPairs = (flat: readonly number[]): Map<number, number> => {
+  const map = new Map<number, number>();
+  for (let i = 0; i < flat.length; i += 2) map.set(flat[i]!, flat[i + 1]!);
+  return map;
+};
 
 const StoredLot = t.type({
   policy: t.string,
   settings: PolicySettings,
   occupied: t.array(t.tuple([t.number, t.string])),
-  freedAt: t.array(t.tuple([t.number, Instant])),
+  freedAt: NumberPairs,
   lastIssued: t.union([t.number, t.null]),
 });
 
@@ -30,10 +59,10 @@ const StoredSession = t.type({
   parker: Party,
   media: Media,
   settings: PolicySettings,
-  parkedAt: Instant,
+  parkedAt: Millis,
   phase: oneOf('SessionPhase', ['parked', 'ringing-back']),
   attempt: t.number,
-  dueAt: Instant,
+  dueAt: Millis,
 });
 
 export const StoredState = t.type({
@@ -50,7 +79,7 @@ export const encodeState = (state: CallParkState): StoredState =>
       policy: lot.policy,
       settings: lot.settings,
       occupied: [...lot.occupied],
-      freedAt: [...lot.freedAt],
+      freedAt: pairsOf(lot.freedAt),
       lastIssued: lot.lastIssued ?? null,
     })),
     grants: [...state.grants],
@@ -63,7 +92,7 @@ export const decodeState = (stored: unknown): E.Either<DecodeError, CallParkStat
     policies: new Map(
       decoded.policies.map((lot) => [
         lot.policy,
-        { policy: lot.policy, settings: lot.settings, occupied: new Map(lot.occupied), freedAt: new Map(lot.freedAt), lastIssued: lot.lastIssued ?? undefined },
+        { policy: lot.policy, settings: lot.settings, occupied: new Map(lot.occupied), freedAt: mapOfPairs(lot.freedAt), lastIssued: lot.lastIssued ?? undefined },
       ]),
     ),
     grants: new Map(decoded.grants),

@@ -197,6 +197,57 @@ describe('the command handler', () => {
       expect(await streamEvents(store)).toHaveLength(15);
     });
 
+    it('answers every repeated command after a cold load: outcome in a full snapshot, in a later snapshot, or in the events after them', async () => {
+      const store = new CountingStore();
+      const options = { snapshotEvery: 4, fullSnapshotEvery: 12 };
+      const writer = handlerOn(store, options);
+      await writer.handle(allowPark({ orbitReuseQuarantineSeconds: 0 }));
+      const commands: CallParkCommand[] = [];
+      for (let i = 0; i < 20; i++) {
+        commands.push(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i * 3 }));
+        commands.push(i % 4 === 3 ? retrieveCommand('77', retriever(bob), i * 3 + 1) : retrieveCommand(String(10 + (i % 3)), retriever(bob), i * 3 + 1));
+      }
+      const firsts = [];
+      for (const command of commands) firsts.push(await writer.handle(command));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const recorded = (await streamEvents(store)).length;
+      store.reads = [];
+      for (const [i, command] of commands.entries()) {
+        const again = await handlerOn(store, options).handle({ ...command, at: at(500) });
+        const first = firsts[i]!;
+        expect(again).toMatchObject({ duplicate: true, kind: first.kind, events: first.events, position: first.position });
+        expect(again.rejection).toEqual(first.rejection);
+      }
+      // The cold handlers loaded from snapshots, never from the start of the stream.
+      const tenantReads = store.reads.filter((read) => read.stream === callParkStream(TENANT) && read.options.direction === undefined && read.options.maxCount === undefined);
+      expect(tenantReads.length).toBeGreaterThanOrEqual(commands.length);
+      expect(tenantReads.filter((read) => (read.options.fromRevision ?? 0) < 20)).toEqual([]);
+      expect(await streamEvents(store)).toHaveLength(recorded);
+    });
+
+    it('does not extend a full snapshot that was never stored: a cold load folds the log and still knows every command', async () => {
+      class NoFullSnapshots extends InMemoryEventStore {
+        override async appendToStream(...args: Parameters<InMemoryEventStore['appendToStream']>) {
+          if (args[0].startsWith('callpark-full-snapshot-')) throw new Error('the store refused it');
+          return super.appendToStream(...args);
+        }
+      }
+      const store = new NoFullSnapshots();
+      const errors: unknown[] = [];
+      const writer = handlerOn(store, { snapshotEvery: 3, onSnapshotError: (error) => errors.push(error) });
+      await writer.handle(allowPark());
+      const park = parkCommand({ sessionId: 's-first', callId: 'c-first', seconds: 1 });
+      const first = await writer.handle(park);
+      for (let i = 0; i < 10; i++) await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: 2 + i }));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(errors.length).toBeGreaterThan(0);
+      const snapshots: RecordedEvent[] = [];
+      for await (const event of store.readStream(`callpark-snapshot-${TENANT}`)) snapshots.push(event);
+      expect(snapshots).toEqual([]);
+      const again = await handlerOn(store).handle(park);
+      expect(again).toMatchObject({ duplicate: true, events: first.events });
+    });
+
     it('a handler loaded from a snapshot decides as one that folded the whole log', async () => {
       const store = new InMemoryEventStore();
       const writer = handlerOn(store, { snapshotEvery: 7 });

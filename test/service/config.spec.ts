@@ -21,7 +21,7 @@ describe('configuration from the environment', () => {
       readStore: { kind: 'sqlite' },
       tokens: [],
       logLevel: 'info',
-      snapshotEvery: 500,
+      snapshotEvery: 16,
       shutdownGraceMillis: 10_000,
       maxProjectionLagEvents: 10_000,
     });
