@@ -17,7 +17,7 @@ import { liveOccupancy, readOccupancy } from '../projections/occupancyQueries.js
 import { readSideProjections, readSideRunnerOptions } from '../projections/readSide.js';
 import type { ReadStore } from '../projections/readStore.js';
 import { projectionReadiness } from '../projections/readiness.js';
-import { ringBackTimersProjection } from '../projections/ringBackTimers.js';
+import { ringBackTimersProjection, ringBackTimersRunnerOptions } from '../projections/ringBackTimers.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import { CommandHandler } from './commandHandler.js';
 import type { Config } from './config.js';
@@ -97,7 +97,7 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     onSnapshotError: (error) => logger.warn({ err: error }, 'A snapshot could not be written; the next one will be tried'),
   });
 
-  const timersRunner = new ProjectionRunner({ eventStore, readStore }, ringBackTimersProjection, { clock });
+  const timersRunner = new ProjectionRunner({ eventStore, readStore }, ringBackTimersProjection, { ...ringBackTimersRunnerOptions, clock });
   const readSideRunners = readSideProjections.map((projection) => new ProjectionRunner({ eventStore, readStore }, projection, { ...readSideRunnerOptions(projection), clock }));
   const runners = [timersRunner, ...readSideRunners];
   for (const runner of runners) await runner.start();

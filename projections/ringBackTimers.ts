@@ -18,6 +18,7 @@ import type { RecordedEvent } from '../domain/eventStore.js';
 import type { CallParkEvent } from '../domain/events.js';
 import { fromStoredForm } from '../domain/storedEvent.js';
 import { tablesOf, type Projection, type Tables } from './projection.js';
+import type { RunnerOptions } from './runner.js';
 import { toBigInt, values, type Migration, type SqlExecutor, type SqlValue } from './readStore.js';
 
 export type TimerKind = 'ring-back-due' | 'ring-back-unanswered';
@@ -158,6 +159,16 @@ export const ringBackTimersProjection: Projection = {
     await clear(tx, t(TABLE), cleared);
   },
 };
+
+/**
+ * How the service runs this projection: a batch waits up to 100 ms for more events before it is
+ * committed. Each batch is a read-store transaction on the thread that also fires the ring backs;
+ * committed as soon as nothing more was ready, they came one per group commit of the event store
+ * (50 a second and more at 1,667 ring backs a second), and their BEGIN and COMMIT cost that
+ * thread about as much as the rows. A timer is due seconds after the event that sets it, so
+ * 100 ms of delay in the table costs no ring back its time.
+ */
+export const ringBackTimersRunnerOptions: RunnerOptions = { lingerMs: 100 };
 
 /** The live table's name. */
 const live = tablesOf(ringBackTimersProjection)(TABLE);
