@@ -192,7 +192,8 @@ const timerOf = (row: TimerRow): RingBackTimer => {
     tenantId: row.tenant_id,
     sessionId: row.session_id,
     callId: row.call_id,
-    kind: row.kind,
+    // The constant, not the row's own copy of the text: a scheduler may hold 100,000 of these.
+    kind: row.kind === 'ring-back-due' ? 'ring-back-due' : 'ring-back-unanswered',
     attempt: Number(row.attempt),
     dueAt: Number(toBigInt(row.due_at)),
     position: toBigInt(row.event_position),

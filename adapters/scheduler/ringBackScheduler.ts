@@ -140,6 +140,7 @@ export class RingBackScheduler {
   /** Session → its live timer; a heap entry that is not here is forgotten and skipped. */
   private readonly pending = new Map<string, Pending>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly tenantIds = new Map<string, string>();
   /** Timer id → when its command was answered. */
   private readonly fired = new Map<string, number>();
 
@@ -326,12 +327,13 @@ export class RingBackScheduler {
   private offer(timer: RingBackTimer): void {
     const id = `${timer.tenantId}\u0000${timerCommandId(timer)}`;
     if (this.fired.has(id) || this.inFlight.has(id)) return;
-    const session = sessionKey(timer.tenantId, timer.sessionId);
+    const tenantId = this.tenantNamed(timer.tenantId);
+    const session = sessionKey(tenantId, timer.sessionId);
     const current = this.pending.get(session);
     // The same timer again (or the one being tried again): keep what is held.
     if (current !== undefined && current.id === id) return;
     const entry: Pending = {
-      tenantId: timer.tenantId,
+      tenantId,
       sessionId: timer.sessionId,
       callId: timer.callId,
       kind: timer.kind,
@@ -344,6 +346,14 @@ export class RingBackScheduler {
     };
     this.pending.set(session, entry);
     this.queue.push(entry);
+  }
+
+  /** One copy of each tenant's id for all its timers, rather than one per row read. */
+  private tenantNamed(tenantId: string): string {
+    const known = this.tenantIds.get(tenantId);
+    if (known !== undefined) return known;
+    this.tenantIds.set(tenantId, tenantId);
+    return tenantId;
   }
 
   /** Drop forgotten entries from the heap when they outnumber the live ones. */
