@@ -365,6 +365,8 @@ export class RingBackScheduler {
   private pump(): void {
     if (this.state !== 'running') return;
     const now = this.clock.now();
+    // The system clock stepped back: the last round is not a reason to wait.
+    if (now < this.lastRoundAt) this.lastRoundAt = Number.NEGATIVE_INFINITY;
     // A new round takes what came due since the last one; between rounds, only what the last
     // round left for want of concurrency goes (as answers free it).
     const newRound = now >= this.lastRoundAt + this.roundMs;
