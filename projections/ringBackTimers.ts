@@ -18,6 +18,7 @@ import type { RecordedEvent } from '../domain/eventStore.js';
 import type { CallParkEvent } from '../domain/events.js';
 import { fromStoredForm } from '../domain/storedEvent.js';
 import { tablesOf, type Projection, type Tables } from './projection.js';
+import type { RunnerOptions } from './runner.js';
 import { toBigInt, values, type Migration, type SqlExecutor, type SqlValue } from './readStore.js';
 
 export type TimerKind = 'ring-back-due' | 'ring-back-unanswered';
@@ -159,6 +160,16 @@ export const ringBackTimersProjection: Projection = {
   },
 };
 
+/**
+ * How the service runs this projection: a batch waits up to 100 ms for more events before it is
+ * committed. Each batch is a read-store transaction on the thread that also fires the ring backs;
+ * committed as soon as nothing more was ready, they came one per group commit of the event store
+ * (50 a second and more at 1,667 ring backs a second), and their BEGIN and COMMIT cost that
+ * thread about as much as the rows. A timer is due seconds after the event that sets it, so
+ * 100 ms of delay in the table costs no ring back its time.
+ */
+export const ringBackTimersRunnerOptions: RunnerOptions = { lingerMs: 100 };
+
 /** The live table's name. */
 const live = tablesOf(ringBackTimersProjection)(TABLE);
 
@@ -181,7 +192,8 @@ const timerOf = (row: TimerRow): RingBackTimer => {
     tenantId: row.tenant_id,
     sessionId: row.session_id,
     callId: row.call_id,
-    kind: row.kind,
+    // The constant, not the row's own copy of the text: a scheduler may hold 100,000 of these.
+    kind: row.kind === 'ring-back-due' ? 'ring-back-due' : 'ring-back-unanswered',
     attempt: Number(row.attempt),
     dueAt: Number(toBigInt(row.due_at)),
     position: toBigInt(row.event_position),

@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EventStore } from '../../domain/eventStore.js';
 import { readSideProjections, readSideRunnerOptions } from '../../projections/readSide.js';
-import { ringBackTimersProjection } from '../../projections/ringBackTimers.js';
+import { ringBackTimersProjection, ringBackTimersRunnerOptions } from '../../projections/ringBackTimers.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { SqliteEventStore } from '../sqliteEventStore.js';
@@ -34,7 +34,7 @@ const run = async (): Promise<void> => {
     runners = settings.projections.map((name) => {
       const projection = [ringBackTimersProjection, ...readSideProjections].find((candidate) => candidate.name === name);
       if (projection === undefined) throw new Error(`There is no projection called ${name}.`);
-      return new ProjectionRunner(stores, projection, readSideRunnerOptions(projection));
+      return new ProjectionRunner(stores, projection, projection === ringBackTimersProjection ? ringBackTimersRunnerOptions : readSideRunnerOptions(projection));
     });
     for (const runner of runners) await runner.start();
   } catch (error) {

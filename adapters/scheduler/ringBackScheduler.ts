@@ -6,10 +6,17 @@
  *   timer, for the earliest. It reads more when the horizon moves on (every `refreshIntervalMs`)
  *   and when the projection's runner commits a batch (`runner.onApplied`); another process's
  *   runner is heard at the next refresh.
+ * - The horizon moves on in small steps (a second's worth of timers), read in small pages with a
+ *   turn of the event loop between two: the ring backs coming due meanwhile, and the appends
+ *   carrying them, wait for one page at most, not for the next five seconds' timers.
  * - A timer that came due while the service was down is in the table: it fires right after start.
  * - A timer's command has an id made of its session and attempt (timerCommand.ts): repeated by
  *   this process, another one or after a restart, it records nothing new. A session that moved
  *   on (retrieved first, say) makes the command a no-op in the domain, not an error.
+ * - It fires in rounds, at most one every `roundMs` (20 ms): every timer due by then goes to the
+ *   handler in the same turn, so the SQLite store commits them in one transaction (one sync of
+ *   the WAL) instead of one each. At 1,667 ring backs a second, one commit per timer cost more
+ *   of the thread than the appends themselves; a round costs a timer at most `roundMs` of delay.
  * - At most `maxConcurrent` commands are in flight; the rest wait in the heap, earliest first.
  * - A command that fails is logged and tried again with growing pauses, never thrown.
  * - Lateness (the clock when the command is sent, minus the due time) goes to `observeLateness`.
@@ -44,15 +51,17 @@ export interface SchedulerLog {
 export interface RingBackSchedulerOptions {
   /** Hold the timers due within this many ms from now (60,000). */
   readonly horizonMs?: number;
-  /** Move the horizon on, and look for timers set by other processes, this often (5,000 ms). */
+  /** Move the horizon on, and look for timers set by other processes, this often (1,000 ms). */
   readonly refreshIntervalMs?: number;
   /** After the runner applies a batch, look for the timers it set this much later, gathering batches (10 ms). */
   readonly changeDelayMs?: number;
+  /** Fire the timers that came due at most this often (20 ms), so that one commit carries them all. */
+  readonly roundMs?: number;
   /** Commands in flight at once (256): enough for a store that commits in groups to fill its groups. */
   readonly maxConcurrent?: number;
   /** Timers held at most; beyond, the horizon waits until the heap drains (250,000). */
   readonly maxQueued?: number;
-  /** Rows read at a time (1,000). */
+  /** Rows read at a time (250): one page is the most the feed does in one turn of the event loop. */
   readonly pageSize?: number;
   /** Pauses between tries of a failed command: the first, doubling up to the last (100 ms, 30,000 ms). */
   readonly retry?: { readonly firstMs: number; readonly maxMs: number };
@@ -120,6 +129,7 @@ export class RingBackScheduler {
   private readonly horizonMs: number;
   private readonly refreshIntervalMs: number;
   private readonly changeDelayMs: number;
+  private readonly roundMs: number;
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
   private readonly retry: { readonly firstMs: number; readonly maxMs: number };
@@ -130,11 +140,14 @@ export class RingBackScheduler {
   /** Session → its live timer; a heap entry that is not here is forgotten and skipped. */
   private readonly pending = new Map<string, Pending>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly tenantIds = new Map<string, string>();
   /** Timer id → when its command was answered. */
   private readonly fired = new Map<string, number>();
 
   private state: RingBackSchedulerStatus['state'] = 'idle';
   private armed: { handle: TimerHandle; at: number } | undefined;
+  /** When the last round sent a timer's command. */
+  private lastRoundAt = Number.NEGATIVE_INFINITY;
   private refreshTimer: TimerHandle | undefined;
   private changeTimer: TimerHandle | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -154,8 +167,9 @@ export class RingBackScheduler {
     this.log = deps.log ?? consoleLog;
     this.random = deps.random ?? Math.random;
     this.horizonMs = options.horizonMs ?? 60_000;
-    this.refreshIntervalMs = options.refreshIntervalMs ?? 5_000;
+    this.refreshIntervalMs = options.refreshIntervalMs ?? 1_000;
     this.changeDelayMs = options.changeDelayMs ?? 10;
+    this.roundMs = options.roundMs ?? 20;
     this.maxConcurrent = options.maxConcurrent ?? 256;
     this.maxQueued = options.maxQueued ?? 250_000;
     this.retry = options.retry ?? { firstMs: 100, maxMs: 30_000 };
@@ -165,7 +179,7 @@ export class RingBackScheduler {
     this.feed = new TimerFeed(
       deps.readStore,
       { deliver: (timers) => this.offerAll(timers), hasRoom: () => this.pending.size < this.maxQueued, pause: () => this.yieldNow() },
-      options.pageSize ?? 1_000,
+      options.pageSize ?? 250,
     );
   }
 
@@ -313,12 +327,13 @@ export class RingBackScheduler {
   private offer(timer: RingBackTimer): void {
     const id = `${timer.tenantId}\u0000${timerCommandId(timer)}`;
     if (this.fired.has(id) || this.inFlight.has(id)) return;
-    const session = sessionKey(timer.tenantId, timer.sessionId);
+    const tenantId = this.tenantNamed(timer.tenantId);
+    const session = sessionKey(tenantId, timer.sessionId);
     const current = this.pending.get(session);
     // The same timer again (or the one being tried again): keep what is held.
     if (current !== undefined && current.id === id) return;
     const entry: Pending = {
-      tenantId: timer.tenantId,
+      tenantId,
       sessionId: timer.sessionId,
       callId: timer.callId,
       kind: timer.kind,
@@ -333,6 +348,14 @@ export class RingBackScheduler {
     this.queue.push(entry);
   }
 
+  /** One copy of each tenant's id for all its timers, rather than one per row read. */
+  private tenantNamed(tenantId: string): string {
+    const known = this.tenantIds.get(tenantId);
+    if (known !== undefined) return known;
+    this.tenantIds.set(tenantId, tenantId);
+    return tenantId;
+  }
+
   /** Drop forgotten entries from the heap when they outnumber the live ones. */
   private compact(): void {
     if (this.queue.size > 2 * this.pending.size + 1_024) this.queue.retain((entry) => this.pending.get(entry.session) === entry);
@@ -342,6 +365,23 @@ export class RingBackScheduler {
   private pump(): void {
     if (this.state !== 'running') return;
     const now = this.clock.now();
+    // The system clock stepped back: the last round is not a reason to wait.
+    if (now < this.lastRoundAt) this.lastRoundAt = Number.NEGATIVE_INFINITY;
+    // A new round takes what came due since the last one; between rounds, only what the last
+    // round left for want of concurrency goes (as answers free it).
+    const newRound = now >= this.lastRoundAt + this.roundMs;
+    const sent = this.fireDueBy(newRound ? now : this.lastRoundAt, now);
+    if (newRound && sent > 0) this.lastRoundAt = now;
+    if (this.horizonFull && this.pending.size < this.maxQueued / 2) {
+      this.horizonFull = false;
+      void this.refresh();
+    }
+    this.arm();
+  }
+
+  /** Send the timers due by `dueBy`, earliest first, while the concurrency allows; answers how many. */
+  private fireDueBy(dueBy: number, now: number): number {
+    let sent = 0;
     while (this.inFlight.size < this.maxConcurrent) {
       const top = this.queue.peek();
       if (top === undefined) break;
@@ -349,16 +389,13 @@ export class RingBackScheduler {
         this.queue.pop();
         continue;
       }
-      if (top.fireAt > now) break;
+      if (top.fireAt > dueBy) break;
       this.queue.pop();
       this.pending.delete(top.session);
       this.send(top, now);
+      sent++;
     }
-    if (this.horizonFull && this.pending.size < this.maxQueued / 2) {
-      this.horizonFull = false;
-      void this.refresh();
-    }
-    this.arm();
+    return sent;
   }
 
   private arm(): void {
@@ -368,9 +405,9 @@ export class RingBackScheduler {
       this.disarm();
       return;
     }
-    if (this.armed?.at === top.fireAt) return;
+    const at = top.fireAt <= this.lastRoundAt ? top.fireAt : Math.max(top.fireAt, this.lastRoundAt + this.roundMs);
+    if (this.armed?.at === at) return;
     this.disarm();
-    const at = top.fireAt;
     const handle = this.clock.setTimeout(
       () => {
         if (this.armed?.handle === handle) this.armed = undefined;

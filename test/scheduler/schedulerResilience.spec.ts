@@ -1,6 +1,6 @@
 /**
  * What the scheduler does when things go wrong or pile up: a failing handler, many timers due
- * at once, a stop with commands in flight, timers beyond the horizon, and timers set by a
+ * at once or close together, a stop with commands in flight, timers beyond the horizon, and timers set by a
  * runner of another process.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,26 @@ describe('the ring-back scheduler, when things go wrong or pile up', () => {
     for (const tenantId of tenants) expect((await typesOf(world, tenantId)).filter((type) => type === 'RingBackStarted')).toHaveLength(100);
     expect(service.lateness).toHaveLength(300);
     expect(service.lateness.every((ms) => ms === 0)).toBe(true);
+  });
+
+  it('fires timers that come due close together in rounds, each at most a round late', async () => {
+    const world = await newWorld();
+    const service = await world.startProcess({ scheduler: { roundMs: 20 } });
+    await allowParking(service.handler);
+    await world.advanceTo(at(0));
+    // Due at 10 s, 10.005 s and 10.030 s.
+    await park(service.handler, 1);
+    await park(service.handler, 2, { seconds: 0.005 });
+    await park(service.handler, 3, { seconds: 0.03 });
+
+    await world.advanceTo(at(11));
+    const rung = (await world.events(TENANT)).flatMap((event) => (event.type === 'RingBackStarted' ? [[event.sessionId, event.at - at(10)]] : []));
+    expect(rung).toEqual([
+      ['session-1', 0],
+      ['session-2', 20],
+      ['session-3', 40],
+    ]);
+    expect(service.lateness).toEqual([0, 15, 10]);
   });
 
   it('stops gracefully: waits for the command in flight and sends nothing more', async () => {
