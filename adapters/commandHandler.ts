@@ -74,6 +74,21 @@ type CommandMetadata = Omit<EventMetadata, 'schemaVersion'>;
 const rejectionOf = ({ event, metadata }: DecodedEvent | { event: CallParkEvent; metadata: CommandMetadata }): Rejection | undefined =>
   event.type === 'ParkRejected' || event.type === 'RetrievalRejected' ? { reason: event.reason, message: metadata.rejectionMessage ?? sentenceFor(event.reason) } : undefined;
 
+/**
+ * How much further apart than the configured intervals a tenant's snapshots are:
+ * - a snapshot holds every call parked, so a tenant with many (a thousand calls held at once)
+ *   makes large ones; spaced at least one event per parked call, writing and encoding them never
+ *   costs more than the events between them, and a cold load's tail stays as long as its snapshot;
+ * - by a fixed share (up to half again) drawn from the tenant's id, so tenants that grew the same
+ *   history together do not all stop to snapshot in the same moment.
+ */
+const snapshotScale = (tenantId: string, state: CallParkState, snapshotEvery: number): number => {
+  let hash = 0;
+  for (let i = 0; i < tenantId.length; i++) hash = (Math.imul(hash, 31) + tenantId.charCodeAt(i)) | 0;
+  const spread = 1 + ((hash >>> 0) % 1024) / 2048;
+  return Math.max(1, state.sessions.size / snapshotEvery) * spread;
+};
+
 export class CommandHandler {
   private readonly store: EventStore;
   private readonly maxAttempts: number;
@@ -262,10 +277,12 @@ export class CommandHandler {
 
   private maybeSnapshot(tenantId: string, loaded: Loaded): void {
     const { revision } = loaded;
-    if (this.snapshotEvery <= 0 || revision === undefined || revision - loaded.snapshotRevision < this.snapshotEvery) return;
+    if (this.snapshotEvery <= 0 || revision === undefined) return;
+    const scale = snapshotScale(tenantId, loaded.state, this.snapshotEvery);
+    if (revision - loaded.snapshotRevision < this.snapshotEvery * scale) return;
     loaded.snapshotRevision = revision;
     // Full until one is stored, and again once the window since the last one has grown long.
-    const full = loaded.fullSnapshotRevision < 0 || revision - loaded.fullSnapshotRevision >= this.fullSnapshotEvery;
+    const full = loaded.fullSnapshotRevision < 0 || revision - loaded.fullSnapshotRevision >= this.fullSnapshotEvery * scale;
     const after = full ? -1 : loaded.fullSnapshotRevision;
     let data: StoredSnapshot;
     try {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandHandler } from '../../adapters/commandHandler.js';
 import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { fullSnapshotStream, snapshotStream } from '../../adapters/tenantSnapshots.js';
 import { callParkStream, decide } from '../../domain/callPark.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../domain/eventStore.js';
@@ -177,7 +178,39 @@ describe('the command handler', () => {
       expect(outcome.kind).toBe('accepted');
       const tenantReads = store.reads.filter((read) => read.stream === callParkStream(TENANT));
       expect(tenantReads[0]!.options.fromRevision).toBeGreaterThan(150);
-      expect(tenantReads.reduce((sum, read) => sum + read.events, 0)).toBeLessThan(50);
+      // At most one interval and a half: the tenant's own spread (up to half again) included.
+      expect(tenantReads.reduce((sum, read) => sum + read.events, 0)).toBeLessThan(75);
+    });
+
+    it('spaces a tenant’s snapshots at least one event per call it holds parked', async () => {
+      const store = new InMemoryEventStore();
+      const writer = handlerOn(store, { snapshotEvery: 10 });
+      await writer.handle(allowPark({ pickupRangeStart: 100, pickupRangeEnd: 999, orbitReuseQuarantineSeconds: 0 }));
+      const held: string[] = [];
+      const park = async (i: number): Promise<void> => {
+        const { events } = await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i }));
+        held.push((events[0] as { orbitCode: string }).orbitCode);
+      };
+      for (let i = 0; i < 60; i++) await park(i);
+      await park(60);
+      let heldFrom = -1;
+      for await (const last of store.readStream(callParkStream(TENANT), { direction: 'backwards', maxCount: 1 })) heldFrom = last.revision;
+      // Sixty calls held from here on: each retrieval is followed by a park.
+      for (let i = 61; i < 400; i++) {
+        await writer.handle(retrieveCommand(held.shift()!, retriever(bob), i));
+        await park(i);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+
+      const revisions: number[] = [];
+      for (const stream of [snapshotStream(TENANT), fullSnapshotStream(TENANT)]) {
+        for await (const recorded of store.readStream(stream)) revisions.push((recorded.data as { revision: number }).revision);
+      }
+      const whileHeld = revisions.filter((revision) => revision > heldFrom).sort((a, b) => a - b);
+      const gaps = whileHeld.slice(1).map((revision, i) => revision - whileHeld[i]!);
+
+      expect(whileHeld.length).toBeGreaterThanOrEqual(3);
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(60);
     });
 
     it('answers a command repeated after a cold load from a snapshot with its first outcome, read back from the log', async () => {
