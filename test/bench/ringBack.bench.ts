@@ -17,7 +17,7 @@
  *
  * Environment, for a closer look: RING_BACK_STORE (`sqlite`, the default: the service's embedded
  * store at synchronous=FULL; or `memory`, to take the store's commits out), RING_BACK_CALLS, RING_BACK_TENANTS, RING_BACK_WINDOW_MS,
- * RING_BACK_SNAPSHOT_EVERY (the handler's snapshot interval, 500 as in the service),
+ * RING_BACK_SNAPSHOT_EVERY (the handler's snapshot interval; the service's default when unset),
  * RING_BACK_CONCURRENCY (the scheduler's maxConcurrent).
  */
 import { fork } from 'node:child_process';
@@ -30,6 +30,7 @@ import { CommandHandler } from '../../adapters/commandHandler.js';
 import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
 import type { SchedulerClock } from '../../adapters/scheduler/clock.js';
 import { RingBackScheduler, type CommandPort } from '../../adapters/scheduler/ringBackScheduler.js';
+import { ReadSideThread } from '../../adapters/readSide/readSideThread.js';
 import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
 import { callParkStream } from '../../domain/callPark.js';
 import type { ParkCall, SetPolicy } from '../../domain/commands.js';
@@ -44,7 +45,7 @@ import { recordDirectly } from './ringBack/parkedCalls.js';
 
 const STORE = process.env.RING_BACK_STORE === 'memory' ? 'memory' : 'sqlite';
 const TENANTS = Number(process.env.RING_BACK_TENANTS ?? 100);
-const SNAPSHOT_EVERY = Number(process.env.RING_BACK_SNAPSHOT_EVERY ?? 500);
+const SNAPSHOT_EVERY = process.env.RING_BACK_SNAPSHOT_EVERY === undefined ? undefined : Number(process.env.RING_BACK_SNAPSHOT_EVERY);
 const CONCURRENCY = process.env.RING_BACK_CONCURRENCY === undefined ? undefined : Number(process.env.RING_BACK_CONCURRENCY);
 const CALLS = Number(process.env.RING_BACK_CALLS ?? 100_000);
 const WINDOW_MS = Number(process.env.RING_BACK_WINDOW_MS ?? 60_000);
@@ -113,13 +114,27 @@ const bareTimers = (firstDue: number): Promise<LatenessSummary & { peakRss: numb
 const measure = async (): Promise<Measurement> => {
   const notes: string[] = [];
   const folder = await mkdtemp(join(tmpdir(), 'callpark-ring-back-bench-'));
-  const store: EventStore = STORE === 'sqlite' ? new SqliteEventStore(join(folder, 'events.db')) : new InMemoryEventStore();
-  const handler = new CommandHandler({ store, snapshotEvery: SNAPSHOT_EVERY });
-  const readStore = await SqliteReadStore.open(join(folder, 'read.db'));
-  const queryStore = await SqliteReadStore.open(join(folder, 'read.db'));
-  const runner = new ProjectionRunner({ eventStore: store, readStore }, ringBackTimersProjection, ringBackTimersRunnerOptions);
+  const store: EventStore = STORE === 'sqlite' ? new SqliteEventStore(join(folder, 'events.sqlite')) : new InMemoryEventStore();
+  const handler = new CommandHandler({ store, ...(SNAPSHOT_EVERY === undefined ? {} : { snapshotEvery: SNAPSHOT_EVERY }) });
+  const queryStore = await SqliteReadStore.open(join(folder, 'read.sqlite'));
+  // As the service runs it: the timers' runner on the read side's thread, with the stores the
+  // service's configuration names (an in-memory log cannot be shared with a thread: there it runs here).
+  let runner: Pick<ProjectionRunner, 'onApplied' | 'catchUp'>;
+  let stopRunner: () => Promise<void>;
+  if (store instanceof SqliteEventStore) {
+    const thread = await ReadSideThread.start({ dataDir: folder, eventStore: { kind: 'sqlite', synchronous: 'full' }, readStore: { kind: 'sqlite' } }, [ringBackTimersProjection]);
+    store.onCommitted(() => thread.wake());
+    runner = thread.runners[0]!;
+    stopRunner = () => thread.stop();
+  } else {
+    const readStore = await SqliteReadStore.open(join(folder, 'read.sqlite'));
+    const local = new ProjectionRunner({ eventStore: store, readStore }, ringBackTimersProjection, ringBackTimersRunnerOptions);
+    await local.start();
+    runner = local;
+    let closed: Promise<void> | undefined;
+    stopRunner = () => (closed ??= local.stop().then(() => readStore.close()));
+  }
   try {
-    await runner.start();
     const setupStarted = wallClock();
     await Promise.all(
       Array.from({ length: TENANTS }, (_, t) => {
@@ -142,7 +157,7 @@ const measure = async (): Promise<Measurement> => {
     await new Promise((resolve) => setImmediate(resolve));
     await runner.catchUp();
     notes.push(
-      `${CALLS.toLocaleString('en-US')} calls over ${TENANTS} tenants, ${STORE === 'sqlite' ? 'SQLite event store' : 'in-memory event store'}, handler snapshots every ${SNAPSHOT_EVERY} events, scheduler concurrency ${CONCURRENCY ?? 'default'}: parked in ${parkedIn}, projected by ${projectedIn}, loaded into the handler by ${seconds(setupStarted)}.`,
+      `${CALLS.toLocaleString('en-US')} calls over ${TENANTS} tenants, ${STORE === 'sqlite' ? 'SQLite event store' : 'in-memory event store'}, handler snapshots every ${SNAPSHOT_EVERY ?? 'default number of'} events, scheduler concurrency ${CONCURRENCY ?? 'default'}: parked in ${parkedIn}, projected by ${projectedIn}, loaded into the handler by ${seconds(setupStarted)}.`,
     );
 
     const rssBeforeScheduler = process.memoryUsage().rss;
@@ -235,7 +250,7 @@ const measure = async (): Promise<Measurement> => {
     clearInterval(sampler);
     sample();
     await scheduler.stop();
-    await runner.stop();
+    await stopRunner();
 
     let started = 0;
     const rung = new Set<string>();
@@ -271,9 +286,8 @@ const measure = async (): Promise<Measurement> => {
       notes,
     };
   } finally {
-    await runner.stop();
+    await stopRunner();
     await queryStore.close();
-    await readStore.close();
     await store.close();
     await rm(folder, { recursive: true, force: true });
   }
