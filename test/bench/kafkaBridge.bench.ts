@@ -151,14 +151,14 @@ const freshStores = async (kind: StoreKind): Promise<Stores> => {
   };
 };
 
-const startBridge = (config: KafkaConfig, stores: Stores, handle: CommandHandler['handle']): KafkaBridge =>
-  startKafkaBridge({ kafka: config, handler: { handle }, store: stores.store, readStore: stores.readStore, clock: Date.now, logger: silentLogger });
+const startBridge = (config: KafkaConfig, stores: Stores): KafkaBridge =>
+  startKafkaBridge({ kafka: config, handler: stores.handler, store: stores.store, readStore: stores.readStore, clock: Date.now, logger: silentLogger });
 
 /** The bridge reading the whole topic: records a second, from joining its group to the last directive acknowledged. */
 const bridgeSample = async (source: KafkaConfig, kind: StoreKind): Promise<number> => {
   const stores = await freshStores(kind);
   const config = { ...configFor('bridge-sample'), signalingTopic: source.signalingTopic };
-  const bridge = startBridge(config, stores, (command) => stores.handler.handle(command));
+  const bridge = startBridge(config, stores);
   try {
     // started() resolves once the consumer has joined its group: from there on it is reading.
     await bridge.started();
