@@ -4,10 +4,11 @@
  * resolved offset of each partition in the background, one commit at a time per partition (so a
  * commit never goes back), once `records` records or `ms` milliseconds have passed since the
  * last one (a quiet partition's last records are committed by a timer). The bridge resolves once
- * per batch with `records` 1, so each batch is committed as soon as it is stored (while a commit
- * is under way, the batches handled meanwhile go in the next one). Neither the handling of
- * records nor the next fetch waits for the broker's answer, except when the consumer stops: then
- * the batch waits for its last commit.
+ * per batch, counting its records, so under load each batch is committed as soon as it is stored
+ * (while a commit is under way, the batches handled meanwhile go in the next one), and a trickle
+ * of small batches costs one commit a pace. Neither the handling of records nor the next fetch
+ * waits for the broker's answer, except when the consumer stops: then the batch waits for its
+ * last commit.
  *
  * A commit that fails (a rebalance, a broker away) is only retried by the next one: the records
  * after the last committed offset are delivered again, and their event ids make that harmless.

@@ -12,8 +12,8 @@
  *
  * Delivery. A batch's offsets are resolved only after its commands' events are stored (the
  * handler answers after the append is durable) and its dead letters acknowledged, up to the first
- * record that was not, and committed by hand (autoCommit off) once per batch, in the background:
- * at least once. The record's `eventId` is the command id, so a record delivered again (after a
+ * record that was not, and committed by hand (autoCommit off) in the background: at once after
+ * a batch of 200 records or more, else within a second (partitionCommits.ts): at least once. The record's `eventId` is the command id, so a record delivered again (after a
  * crash, a rebalance, a broker restart) answers the first outcome and records nothing:
  * effectively once. A domain rejection is an outcome like any other: it is recorded, and its
  * directive published, by the handler and the directive publisher.
@@ -52,9 +52,12 @@ export interface SignalingConsumerTuning {
   readonly slowMillis: number;
   /** The shortest pause of a partition while the store is slow, in ms (500). */
   readonly pauseMillis: number;
-  /** Commit a partition's offset after this many handled records (1: after every batch)… */
+  /**
+   * Commit a partition's offset as soon as a batch brings this many handled records since its last
+   * commit (200: under load, every batch)…
+   */
   readonly commitEveryRecords: number;
-  /** …or this long after its last commit, in ms (1,000), in the background (partitionCommits.ts). */
+  /** …else at most this long after, in ms (1,000), in the background (partitionCommits.ts): a trickle of small batches costs one commit a second, not one each. */
   readonly commitIntervalMs: number;
   /** The first wait before a failed command is tried again, in ms (100); it doubles up to 5 s. */
   readonly retryDelayMs: number;
@@ -72,7 +75,7 @@ export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
   maxInFlight: 1_024,
   slowMillis: 250,
   pauseMillis: 500,
-  commitEveryRecords: 1,
+  commitEveryRecords: 200,
   commitIntervalMs: 1_000,
   retryDelayMs: 100,
   sessionTimeoutMs: 30_000,

@@ -133,6 +133,16 @@ describe('offset commits', () => {
     expect(broker.commits).toEqual(['2', '3']);
   });
 
+  it('counts a batch resolved at once as all its records', async () => {
+    const broker = recorder();
+    const partition = new PartitionCommits(broker.send, { records: 100, ms: 60_000 }).of(0);
+    partition.resolve('49', 50);
+    expect(broker.commits).toEqual([]);
+    partition.resolve('109', 60);
+    expect(broker.commits).toEqual(['110']);
+    partition.cancel();
+  });
+
   it('forgets pending commits when the group moves on', async () => {
     const broker = recorder();
     const commits = new PartitionCommits(broker.send, { records: 1_000, ms: 20 });
