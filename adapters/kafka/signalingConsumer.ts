@@ -6,9 +6,10 @@
  * Batches. kafkajs hands over what one fetch brought for a partition (eachBatch); the batch is
  * read whole (signalingBatch.ts) and handled in lanes (tenantLanes.ts): each tenant's commands
  * are decided together, in offset order, and recorded by one append (CommandHandler.handleBatch),
- * the lanes of every batch under way at the same time, so one store transaction (one sync of the
- * WAL) carries them all (sqlite/groupCommit.ts); the batch's dead letters go in one send. A lone
- * record is a batch of one and waits for nothing else.
+ * one tenant's lanes of the partitions' batches under way joined in one call (tenantBatcher.ts),
+ * every tenant's at the same time, so one store transaction (one sync of the WAL) carries them
+ * all (sqlite/groupCommit.ts); the batch's dead letters go in one send. A lone record is a batch
+ * of one and waits for nothing else.
  *
  * Delivery. A batch's offsets are resolved only after its commands' events are stored (the
  * handler answers after the append is durable) and its dead letters acknowledged, up to the first
@@ -36,6 +37,7 @@ import { deadLetterMessage } from './deadLetter.js';
 import { kafkaMetricsOf, type KafkaMetrics } from './kafkaMetrics.js';
 import { PartitionCommits } from './partitionCommits.js';
 import { isCommandLane, laneOf, readSignalingRecord, type CommandItem, type DeadLetterItem, type SignalingItem } from './signalingBatch.js';
+import { TenantBatcher } from './tenantBatcher.js';
 import { runLanes } from './tenantLanes.js';
 
 export { sessionIdFor } from './signalingBatch.js';
@@ -48,7 +50,7 @@ export interface SignalingConsumerTuning {
   readonly partitionsConsumedConcurrently: number;
   /** Lanes (one tenant's commands of a batch, or a batch's dead letters) in flight at once, over all partitions (1,024). */
   readonly maxInFlight: number;
-  /** The handler's average latency per record (a lane's time over its records) above which the store counts as slow, in ms (250). */
+  /** The store's average latency (a lane's wait with the event loop idle) above which it counts as slow, in ms (250). */
   readonly slowMillis: number;
   /** The shortest pause of a partition while the store is slow, in ms (500). */
   readonly pauseMillis: number;
@@ -126,6 +128,7 @@ export class SignalingConsumer {
   private readonly backPressure: BackPressure;
   private readonly kafkaMetrics: KafkaMetrics | undefined;
   private readonly random: () => number;
+  private readonly tenants: TenantBatcher;
   private consumer: Consumer | undefined;
   private running = false;
   private joined = false;
@@ -144,6 +147,7 @@ export class SignalingConsumer {
     this.backPressure = new BackPressure(this.tuning);
     this.kafkaMetrics = kafkaMetricsOf(options.metrics);
     this.random = options.random ?? Math.random;
+    this.tenants = new TenantBatcher((tenantId, commands) => options.handler.handleBatch(tenantId, commands));
   }
 
   /** Join the group and consume in the background. */
@@ -296,14 +300,15 @@ export class SignalingConsumer {
           this.backPressure.cancel();
           return false;
         }
-        const started = performance.now();
+        const loop = performance.eventLoopUtilization();
         try {
           if (isCommandLane(lane)) await this.decideLane(lane, payload);
           else await this.deadLetter(batch, lane as readonly DeadLetterItem[]);
         } finally {
-          // A lane waits for the whole batch's transaction, so its latency grows with the batch:
-          // the store is judged by its time per record, which does not.
-          this.backPressure.release((performance.now() - started) / lane.length);
+          // The store is judged by how long the lane waited while this process had nothing else to
+          // do: a lane shares its batch's transaction and the event loop with every other lane and
+          // with the directive publisher, and the time spent computing here is not the store's.
+          this.backPressure.release(performance.eventLoopUtilization(loop).idle);
         }
         if (this.backPressure.slow) this.pause(partition);
         return true;
@@ -369,12 +374,12 @@ export class SignalingConsumer {
   }
 
   private async handleWithRetries(commands: readonly CallParkCommand[], payload: EachBatchPayload): Promise<CommandOutcome[]> {
-    const { metrics, handler, logger } = this.options;
+    const { metrics, logger } = this.options;
     const { tenantId } = commands[0]!;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        return await handler.handleBatch(tenantId, commands);
+        return await this.tenants.submit(tenantId, commands);
       } catch (error) {
         for (const command of commands) metrics?.recordCommand(command, 'error', (performance.now() - started) / 1000);
         this.kafkaMetrics?.signaling.inc({ outcome: 'error' }, commands.length);
