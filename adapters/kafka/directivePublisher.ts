@@ -8,8 +8,10 @@
  * (acks from all in-sync replicas, idempotent producer, one request in flight). So:
  * - never a directive for an event that was not stored: it reads only the stored log;
  * - never a lost one: a batch whose produce fails is rolled back and read again;
- * - duplicates are possible, only when the process dies between Kafka's acknowledgement and the
- *   checkpoint's commit; each carries its deterministic `directiveId` (event id + index).
+ * - duplicates are possible, when the process dies between Kafka's acknowledgement and the
+ *   checkpoint's commit, or when a batch of several sends fails after its first ones were
+ *   acknowledged (the batch is read and sent again whole); each carries its deterministic
+ *   `directiveId` (event id + index).
  * A second publisher on the same read store (another replica) finds the checkpoint moved and
  * skips the batch (the runner's compare-and-set comes before the produce).
  *
