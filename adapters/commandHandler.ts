@@ -315,6 +315,129 @@ export class CommandHandler {
     });
     return next;
   }
+
+  /**
+   * Decide several commands of one tenant, in the order given, and record what they decided in
+   * one append (one expected revision, so one transaction and one sync of the store): the way in
+   * for a batch of signaling records. Each command gets the outcome `handle` would have given it
+   * had they come one after the other: each is decided against the state its predecessors left,
+   * a command id seen before (or earlier in the batch, if that recorded something) answers its
+   * first outcome, and another writer that got in first makes the whole batch be decided again.
+   * Every outcome of a decided command carries the position of the batch's last event: a reader
+   * that waits for it waits at most for the rest of the batch.
+   */
+  handleBatch(tenantId: string, commands: readonly CallParkCommand[]): Promise<CommandOutcome[]> {
+    const stranger = commands.find((command) => command.tenantId !== tenantId);
+    if (stranger) return Promise.reject(new Error(`Command ${stranger.commandId} is for tenant ${stranger.tenantId}, not ${tenantId}.`));
+    if (commands.length === 0) return Promise.resolve([]);
+    return this.serialized(tenantId, async () => {
+      try {
+        return await this.decideAndAppendBatch(tenantId, commands);
+      } catch (error) {
+        // Whatever happened to the append, the next command reads the stream again.
+        this.cache.delete(tenantId);
+        throw error;
+      }
+    });
+  }
+
+  private async decideAndAppendBatch(tenantId: string, commands: readonly CallParkCommand[]): Promise<CommandOutcome[]> {
+    const streamName = callParkStream(tenantId);
+    let caughtUp = !this.caching;
+    for (let attempts = 1; ; attempts++) {
+      const loaded = await this.load(tenantId);
+      const expectedRevision = loaded.revision ?? 'no_stream';
+      const draft = this.draftBatch(streamName, commands, loaded);
+      if (draft.data.length === 0) {
+        // As in decideAndAppend: nothing to append checks no revision, so read on first.
+        const before = loaded.revision;
+        if (!caughtUp && draft.decided) {
+          caughtUp = true;
+          await this.catchUp(tenantId, loaded);
+          if (loaded.revision !== before) continue;
+        }
+        return this.batchOutcomes(tenantId, draft.steps, undefined, attempts);
+      }
+      try {
+        const result = await this.store.appendToStream(streamName, draft.data, { expectedRevision });
+        for (const commandId of draft.recorded) loaded.window.find(commandId, Number.NEGATIVE_INFINITY)!.position = result.position;
+        this.maybeSnapshot(tenantId, loaded);
+        return this.batchOutcomes(tenantId, draft.steps, result.position, attempts);
+      } catch (error) {
+        // The state was folded ahead of the append: it is read again whatever the failure.
+        this.cache.delete(tenantId);
+        if (!(error instanceof WrongExpectedRevision)) throw error;
+        if (attempts >= this.maxAttempts) throw new ConcurrencyExhausted(`Gave up on a batch of ${commands.length} commands after ${attempts} attempts: other writers kept changing ${streamName}.`);
+        const pause = this.backoff(attempts);
+        if (pause > 0) await this.sleep(pause);
+      }
+    }
+  }
+
+  /**
+   * Decide each command against the state the ones before it leave, folding its events into
+   * `loaded` at the revisions the append will give them (the state belongs to the fold, so it is
+   * not copied: a failed append throws this `loaded` away). A repeated command id finds the entry
+   * its first occurrence left, as it would one by one.
+   */
+  private draftBatch(streamName: string, commands: readonly CallParkCommand[], loaded: Loaded): BatchDraft {
+    const steps: BatchStep[] = [];
+    const data: BatchEventData[] = [];
+    const recorded: string[] = [];
+    let revision = loaded.revision ?? -1;
+    let decided = false;
+    for (const command of commands) {
+      const seen = loaded.window.find(command.commandId, loaded.latestAt - this.windowMillis);
+      if (seen) {
+        steps.push({ kind: 'seen', seen });
+        continue;
+      }
+      decided = true;
+      const decision = decide(command, loaded.state);
+      const rejection = E.isLeft(decision) ? { reason: decision.left.reason, message: decision.left.message } : undefined;
+      const events: readonly CallParkEvent[] = E.isLeft(decision) ? (decision.left.recorded ? [decision.left.recorded] : []) : decision.right;
+      const metadata: CommandMetadata = { commandId: command.commandId, ...(rejection ? { rejectionMessage: rejection.message } : {}) };
+      events.forEach((event, index) => {
+        data.push({ id: eventIdFor(streamName, command.commandId, index), ...toStoredForm(event, metadata) });
+        this.fold(loaded, event, metadata, ++revision, PENDING_POSITION);
+      });
+      if (events.length > 0) recorded.push(command.commandId);
+      steps.push({ kind: 'decided', events, ...(rejection ? { rejection } : {}) });
+    }
+    return { steps, data, recorded, decided };
+  }
+
+  private batchOutcomes(tenantId: string, steps: readonly BatchStep[], position: Position | undefined, attempts: number): Promise<CommandOutcome[]> {
+    return Promise.all(
+      steps.map(async (step): Promise<CommandOutcome> => {
+        if (step.kind === 'seen') return this.remembered(tenantId, step.seen, attempts);
+        const { events, rejection } = step;
+        const kind = rejection ? 'rejected' : events.length > 0 ? 'accepted' : 'no-op';
+        return { kind, events, duplicate: false, attempts, ...(events.length > 0 && position ? { position } : {}), ...(rejection ? { rejection } : {}) };
+      }),
+    );
+  }
+}
+
+/** The position of an event folded ahead of its append; replaced by the append's once it succeeds. */
+const PENDING_POSITION: Position = { commit: -1n, prepare: -1n };
+
+/** One command of a batch: answered from memory (seen before, maybe earlier in the batch), or decided now. */
+type BatchStep =
+  | { readonly kind: 'seen'; readonly seen: Remembered }
+  | { readonly kind: 'decided'; readonly events: readonly CallParkEvent[]; readonly rejection?: { reason: RejectionReason; message: string } };
+
+/** An event to append (EventData, named through the port so that this file's imports stay as they are). */
+type BatchEventData = Parameters<EventStore['appendToStream']>[1][number];
+
+interface BatchDraft {
+  readonly steps: readonly BatchStep[];
+  /** The events to append, every decided command's in order. */
+  readonly data: readonly BatchEventData[];
+  /** The commands whose events are in `data`. */
+  readonly recorded: readonly string[];
+  /** Whether any command was decided now (not answered from memory). */
+  readonly decided: boolean;
 }
 
 const decodeRecorded = (recorded: RecordedEvent): DecodedEvent => {

@@ -8,8 +8,10 @@
  * (acks from all in-sync replicas, idempotent producer, one request in flight). So:
  * - never a directive for an event that was not stored: it reads only the stored log;
  * - never a lost one: a batch whose produce fails is rolled back and read again;
- * - duplicates are possible, only when the process dies between Kafka's acknowledgement and the
- *   checkpoint's commit; each carries its deterministic `directiveId` (event id + index).
+ * - duplicates are possible, when the process dies between Kafka's acknowledgement and the
+ *   checkpoint's commit, or when a batch of several sends fails after its first ones were
+ *   acknowledged (the batch is read and sent again whole); each carries its deterministic
+ *   `directiveId` (event id + index).
  * A second publisher on the same read store (another replica) finds the checkpoint moved and
  * skips the batch (the runner's compare-and-set comes before the produce).
  *
@@ -17,7 +19,7 @@
  * publisher then starts it again from its checkpoint, every `superviseEveryMs`, until it runs.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { callParkStreamPrefix } from '../../domain/callPark.js';
 import type { EventStore, Position, RecordedEvent } from '../../domain/eventStore.js';
 import { fromStoredForm } from '../../domain/storedEvent.js';
@@ -30,8 +32,13 @@ import { directiveHeader, directiveRecords } from './directiveRecord.js';
 import { kafkaMetricsOf } from './kafkaMetrics.js';
 
 export interface DirectivePublisherTuning {
-  /** The most events published in one produce (500). */
+  /** The most events read in one batch (2,000). */
   readonly maxBatchSize: number;
+  /**
+   * The most bytes of records in one send (900,000): under the broker's default limit of a record
+   * batch (`message.max.bytes`, 1 MiB) even when every record of the send lands on one partition.
+   */
+  readonly maxSendBytes: number;
   /** The longest a batch is collected, in ms (50). */
   readonly maxBatchMs: number;
   /** How long Kafka may take to acknowledge a batch, in ms (10,000). */
@@ -43,7 +50,8 @@ export interface DirectivePublisherTuning {
 }
 
 export const defaultDirectivePublisherTuning: DirectivePublisherTuning = {
-  maxBatchSize: 500,
+  maxBatchSize: 2_000,
+  maxSendBytes: 900_000,
   maxBatchMs: 50,
   produceTimeoutMs: 10_000,
   superviseEveryMs: 1_000,
@@ -69,6 +77,33 @@ export interface DirectivePublisherStatus extends RunnerStatus {
 
 /** The checkpoint's name: one per directives topic. */
 export const directivePublisherName = (topic: string): string => `kafka-directives:${topic}`;
+
+/** A record's size on the wire, near enough: its key, value and headers, and a little framing. */
+const bytesOf = (value: unknown): number => (value === null || value === undefined ? 0 : Buffer.isBuffer(value) ? value.length : Buffer.byteLength(String(value)));
+const sizeOf = (message: Message): number => {
+  let size = 32 + bytesOf(message.key) + bytesOf(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) size += 4 + bytesOf(name) + bytesOf(value);
+  return size;
+};
+
+/** A batch's records in sends of at most `maxBytes` each (one send, mostly). */
+export const sendsOf = (messages: readonly Message[], maxBytes: number): Message[][] => {
+  const sends: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = sizeOf(message);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      sends.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) sends.push(current);
+  return sends;
+};
 
 const decodeRecorded = (recorded: RecordedEvent) => {
   const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);
@@ -98,7 +133,7 @@ export class DirectivePublisher {
         const messages = events.flatMap((recorded) => directiveRecords(recorded.id, decodeRecorded(recorded)));
         if (messages.length === 0) return;
         const started = performance.now();
-        await producer.send({ topic, messages, acks: -1, timeout: this.tuning.produceTimeoutMs });
+        for (const part of sendsOf(messages, this.tuning.maxSendBytes)) await producer.send({ topic, messages: part, acks: -1, timeout: this.tuning.produceTimeoutMs });
         options.logger.debug({ events: events.length, directives: messages.length, produceMs: Math.round(performance.now() - started), lagMs: Date.now() - events[0]!.recordedAt }, 'directives published');
         this.published += messages.length;
         if (kafkaMetrics) for (const message of messages) kafkaMetrics.directives.inc({ type: String(message.headers?.[directiveHeader.directiveType]) });

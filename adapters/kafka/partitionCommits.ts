@@ -1,11 +1,14 @@
 /**
  * The committed offsets of the partitions a consumer holds. An offset is resolved only once its
- * record is handled, in order (callLanes.ts); the committer sends the latest resolved offset of
- * each partition in the background, one commit at a time per partition (so a commit never goes
- * back), once `records` records or `ms` milliseconds have passed since the last one (a quiet
- * partition's last records are committed by a timer). Neither the handling of records nor the
- * next fetch waits for the broker's answer, except when the consumer stops: then the batch waits
- * for its last commit.
+ * record and every one before it are handled (tenantLanes.ts); the committer sends the latest
+ * resolved offset of each partition in the background, one commit at a time per partition (so a
+ * commit never goes back), once `records` records or `ms` milliseconds have passed since the
+ * last one (a quiet partition's last records are committed by a timer). The bridge resolves once
+ * per batch, counting its records, so under load each batch is committed as soon as it is stored
+ * (while a commit is under way, the batches handled meanwhile go in the next one), and a trickle
+ * of small batches costs one commit a pace. Neither the handling of records nor the next fetch
+ * waits for the broker's answer, except when the consumer stops: then the batch waits for its
+ * last commit.
  *
  * A commit that fails (a rebalance, a broker away) is only retried by the next one: the records
  * after the last committed offset are delivered again, and their event ids make that harmless.
@@ -32,9 +35,10 @@ class PartitionCommitter {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  resolve(offset: string): void {
+  /** `offset` and the `records` before it (1 by default) are handled. */
+  resolve(offset: string, records = 1): void {
     this.resolved = BigInt(offset);
-    this.sinceCommit++;
+    this.sinceCommit += records;
     const wait = this.lastCommitAt + this.pace.ms - performance.now();
     if (this.sinceCommit >= this.pace.records || wait <= 0) this.commitSoon();
     else if (this.timer === undefined) {

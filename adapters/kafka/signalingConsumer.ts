@@ -3,51 +3,63 @@
  * signaling codecs; what decodes becomes a command (`toCommand`) sent to the command handler, the
  * one way in; what does not goes to the dead-letter topic with its reason, and the stream flows on.
  *
- * Delivery. Offsets are resolved only after the command's events are stored (the handler answers
- * after the append is durable) or the dead letter is acknowledged, in offset order, and committed
- * by hand (autoCommit off): at least once. The record's `eventId` is the command id, so a record
- * delivered again (after a crash, a rebalance, a broker restart) answers the first outcome and
- * records nothing: effectively once. A domain rejection is an outcome like any other: it is
- * recorded, and its directive published, by the handler and the directive publisher.
+ * Batches. kafkajs hands over what one fetch brought for a partition (eachBatch); the batch is
+ * read whole (signalingBatch.ts) and handled in lanes (tenantLanes.ts): each tenant's commands
+ * are decided together, in offset order, and recorded by one append (CommandHandler.handleBatch),
+ * one tenant's lanes of the partitions' batches under way joined in one call (tenantBatcher.ts),
+ * every tenant's at the same time, so one store transaction (one sync of the WAL) carries them
+ * all (sqlite/groupCommit.ts); the batch's dead letters go in one send. A lone record is a batch
+ * of one and waits for nothing else.
  *
- * Order and concurrency. Records are keyed by Call-ID, so one call's records share a partition.
- * Partitions are consumed concurrently, and within a batch each Call-ID has its own lane
- * (callLanes.ts): one call's records in order, different calls' at the same time.
+ * Delivery. A batch's offsets are resolved only after its commands' events are stored (the
+ * handler answers after the append is durable) and its dead letters acknowledged, up to the first
+ * record that was not, and committed by hand (autoCommit off) in the background: at once after
+ * a batch of 200 records or more, else within a second (partitionCommits.ts): at least once. The record's `eventId` is the command id, so a record delivered again (after a
+ * crash, a rebalance, a broker restart) answers the first outcome and records nothing:
+ * effectively once. A domain rejection is an outcome like any other: it is recorded, and its
+ * directive published, by the handler and the directive publisher.
  *
- * Back-pressure (backPressure.ts): a bounded number of commands in flight, and the partitions
+ * Order and concurrency. Records are keyed by Call-ID, so one call's records share a partition,
+ * and a call belongs to one tenant, so its records keep their order in the tenant's lane.
+ * Partitions are consumed concurrently.
+ *
+ * Back-pressure (backPressure.ts): a bounded number of lanes in flight, and the partitions
  * paused while the store is slow.
  */
-import * as E from 'fp-ts/lib/Either.js';
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Batch, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { CallParkCommand } from '../../domain/commands.js';
-import { toCommand, type SignalingMessage } from '../../domain/signaling.js';
 import type { CommandHandler, CommandOutcome } from '../commandHandler.js';
 import type { KafkaConfig } from '../config.js';
-import { uuidV5 } from '../eventIds.js';
 import type { Metrics } from '../metrics.js';
 import { BackPressure } from './backPressure.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
-import { runInLanes } from './callLanes.js';
 import { deadLetterMessage } from './deadLetter.js';
 import { kafkaMetricsOf, type KafkaMetrics } from './kafkaMetrics.js';
 import { PartitionCommits } from './partitionCommits.js';
-import { decodeSignaling } from './signalingDecoding.js';
+import { isCommandLane, laneOf, readSignalingRecord, type CommandItem, type DeadLetterItem, type SignalingItem } from './signalingBatch.js';
+import { TenantBatcher } from './tenantBatcher.js';
+import { runLanes } from './tenantLanes.js';
 
-/** The command handler, as far as signaling uses it: the one way in. */
-export type SignalingCommands = Pick<CommandHandler, 'handle'>;
+export { sessionIdFor } from './signalingBatch.js';
+
+/** The command handler, as far as signaling uses it: the one way in, a tenant's commands of a batch at a time. */
+export type SignalingCommands = Pick<CommandHandler, 'handleBatch'>;
 
 export interface SignalingConsumerTuning {
   /** Partitions handled at the same time by this consumer (6). */
   readonly partitionsConsumedConcurrently: number;
-  /** Commands in flight at once, over all partitions (64). */
+  /** Lanes (one tenant's commands of a batch, or a batch's dead letters) in flight at once, over all partitions (1,024). */
   readonly maxInFlight: number;
-  /** The handler's average latency above which the store counts as slow, in ms (250). */
+  /** The store's average latency (a lane's wait with the event loop idle) above which it counts as slow, in ms (250). */
   readonly slowMillis: number;
   /** The shortest pause of a partition while the store is slow, in ms (500). */
   readonly pauseMillis: number;
-  /** Commit a partition's offset after this many handled records (200)… */
+  /**
+   * Commit a partition's offset as soon as a batch brings this many handled records since its last
+   * commit (200: under load, every batch)…
+   */
   readonly commitEveryRecords: number;
-  /** …or this long after its last commit, in ms (1,000), in the background (partitionCommits.ts). */
+  /** …else at most this long after, in ms (1,000), in the background (partitionCommits.ts): a trickle of small batches costs one commit a second, not one each. */
   readonly commitIntervalMs: number;
   /** The first wait before a failed command is tried again, in ms (100); it doubles up to 5 s. */
   readonly retryDelayMs: number;
@@ -62,7 +74,7 @@ export interface SignalingConsumerTuning {
 
 export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
   partitionsConsumedConcurrently: 6,
-  maxInFlight: 64,
+  maxInFlight: 1_024,
   slowMillis: 250,
   pauseMillis: 500,
   commitEveryRecords: 200,
@@ -109,11 +121,6 @@ export interface SignalingConsumerStatus {
   readonly lastError: string | undefined;
 }
 
-/** The park session a park message starts: named after the message, so a redelivery names the same one. */
-export const sessionIdFor = (message: SignalingMessage): string => uuidV5(`park-session\u0000${message.tenantId}\u0000${message.eventId}`);
-
-const keyOf = (message: KafkaMessage): string => (message.key === null ? '' : message.key.toString('base64'));
-
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
 
 export class SignalingConsumer {
@@ -121,6 +128,7 @@ export class SignalingConsumer {
   private readonly backPressure: BackPressure;
   private readonly kafkaMetrics: KafkaMetrics | undefined;
   private readonly random: () => number;
+  private readonly tenants: TenantBatcher;
   private consumer: Consumer | undefined;
   private running = false;
   private joined = false;
@@ -139,6 +147,7 @@ export class SignalingConsumer {
     this.backPressure = new BackPressure(this.tuning);
     this.kafkaMetrics = kafkaMetricsOf(options.metrics);
     this.random = options.random ?? Math.random;
+    this.tenants = new TenantBatcher((tenantId, commands) => options.handler.handleBatch(tenantId, commands));
   }
 
   /** Join the group and consume in the background. */
@@ -279,42 +288,46 @@ export class SignalingConsumer {
     const commits = this.commitsFor(payload).of(partition);
     const proceed = (): boolean => this.running && isRunning() && !isStale() && !this.paused.has(partition);
     const startedAt = performance.now();
-    let resolved = 0;
+    const at = this.options.clock();
+    const items = batch.messages.map((message) => readSignalingRecord(message, { at, random: this.random }));
 
-    try {
-      await runInLanes({
-        messages: batch.messages,
-        keyOf,
-        handle: async (message) => {
-          await this.backPressure.admit();
-          if (!proceed()) {
-            this.backPressure.cancel();
-            return false;
-          }
-          const started = performance.now();
-          try {
-            await this.handleRecord(batch, message, payload);
-          } finally {
-            this.backPressure.release(performance.now() - started);
-          }
-          if (this.backPressure.slow) this.pause(partition);
-          return true;
-        },
-        completed: (message) => {
-          resolveOffset(message.offset);
-          commits.resolve(message.offset);
-          resolved++;
-        },
-      });
-    } catch (error) {
-      this.lastError = messageOf(error);
+    const { handled, failure } = await runLanes<SignalingItem>({
+      messages: items,
+      keyOf: laneOf,
+      handle: async (_lane, lane) => {
+        await this.backPressure.admit();
+        if (!proceed()) {
+          this.backPressure.cancel();
+          return false;
+        }
+        const loop = performance.eventLoopUtilization();
+        try {
+          if (isCommandLane(lane)) await this.decideLane(lane, payload);
+          else await this.deadLetter(batch, lane as readonly DeadLetterItem[]);
+        } finally {
+          // The store is judged by how long the lane waited while this process had nothing else to
+          // do: a lane shares its batch's transaction and the event loop with every other lane and
+          // with the directive publisher, and the time spent computing here is not the store's.
+          this.backPressure.release(performance.eventLoopUtilization(loop).idle);
+        }
+        if (this.backPressure.slow) this.pause(partition);
+        return true;
+      },
+    });
+    if (handled > 0) {
+      const offset = batch.messages[handled - 1]!.offset;
+      resolveOffset(offset);
+      commits.resolve(offset, handled);
+    }
+    if (failure) {
+      this.lastError = messageOf(failure.error);
       // Keep what was stored: commit it before kafkajs retries the batch (best effort, it may be rebalancing).
       await commits.flush().catch(() => undefined);
-      throw error;
+      throw failure.error;
     }
-    // The commit follows at its pace, unless the consumer is stopping: then it is made now.
+    // The commit follows in the background, unless the consumer is stopping: then it is made now.
     if (!this.running || !isRunning()) await commits.flush();
-    this.options.logger.debug({ topic, partition, records: batch.messages.length, resolved, ms: Math.round(performance.now() - startedAt) }, 'signaling batch done');
+    this.options.logger.debug({ topic, partition, records: batch.messages.length, resolved: handled, ms: Math.round(performance.now() - startedAt) }, 'signaling batch done');
   }
 
   /** The committer of this consumer, committing through the payload's function (kafkajs binds it to the group's generation). */
@@ -328,49 +341,53 @@ export class SignalingConsumer {
     return this.commits;
   }
 
-  /** Handle one record: a command through the handler, or a dead letter. Failures of the store are retried. */
-  private async handleRecord(batch: Batch, message: KafkaMessage, payload: EachBatchPayload): Promise<void> {
-    const decoded = decodeSignaling(message.value);
-    if (E.isLeft(decoded)) {
-      const { topic, partition } = batch;
-      const record = deadLetterMessage({ topic, partition, message }, decoded.left, { groupId: this.options.config.groupId, at: this.options.clock() });
-      await this.options.producer.send({ topic: this.options.config.deadLetterTopic, messages: [record] });
+  /** A batch's dead letters, in one send. */
+  private async deadLetter(batch: Batch, lane: readonly DeadLetterItem[]): Promise<void> {
+    const { topic, partition } = batch;
+    const context = { groupId: this.options.config.groupId, at: this.options.clock() };
+    const messages = lane.map(({ message, failure }) => deadLetterMessage({ topic, partition, message }, failure, context));
+    await this.options.producer.send({ topic: this.options.config.deadLetterTopic, messages });
+    for (const { message, failure } of lane) {
       this.counts.handled++;
       this.counts.deadLettered++;
-      this.kafkaMetrics?.deadLetters.inc({ reason: decoded.left.reason });
+      this.kafkaMetrics?.deadLetters.inc({ reason: failure.reason });
       this.kafkaMetrics?.signaling.inc({ outcome: 'dead-letter' });
-      this.options.logger.warn({ topic, partition, offset: message.offset, reason: decoded.left.reason, issues: decoded.left.issues }, 'signaling record dead-lettered');
-      return;
+      this.options.logger.warn({ topic, partition, offset: message.offset, reason: failure.reason, issues: failure.issues }, 'signaling record dead-lettered');
     }
-    const signal = decoded.right;
-    // Only a park starts a session; its id is named after the message, so a redelivery names the same one.
-    const sessionId = signal.type === 'park.requested' ? sessionIdFor(signal) : '';
-    const command = toCommand(signal, { at: this.options.clock(), sessionId, random: this.random() });
-    const outcome = await this.handleWithRetries(command, payload);
-    this.counts.handled++;
-    if (outcome.duplicate) this.counts.duplicates++;
-    const result = outcome.duplicate ? 'duplicate' : outcome.kind;
-    this.kafkaMetrics?.signaling.inc({ outcome: result });
-    if (outcome.rejection) this.options.logger.debug({ commandId: command.commandId, type: command.type, reason: outcome.rejection.reason }, 'signaling command refused');
   }
 
-  private async handleWithRetries(command: CallParkCommand, payload: EachBatchPayload): Promise<CommandOutcome> {
-    const { metrics, handler, logger } = this.options;
+  /** One tenant's commands of a batch, decided together and recorded by one append. Failures of the store are retried. */
+  private async decideLane(lane: readonly CommandItem[], payload: EachBatchPayload): Promise<void> {
+    const commands = lane.map((item) => item.command);
+    const started = performance.now();
+    const outcomes = await this.handleWithRetries(commands, payload);
+    const seconds = (performance.now() - started) / 1000;
+    outcomes.forEach((outcome, index) => {
+      const command = commands[index]!;
+      const result = outcome.duplicate ? 'duplicate' : outcome.kind;
+      this.counts.handled++;
+      if (outcome.duplicate) this.counts.duplicates++;
+      this.kafkaMetrics?.signaling.inc({ outcome: result });
+      this.options.metrics?.recordCommand(command, result, seconds, { events: outcome.events, ...(outcome.rejection ? { reason: outcome.rejection.reason } : {}) });
+      if (outcome.rejection) this.options.logger.debug({ commandId: command.commandId, type: command.type, reason: outcome.rejection.reason }, 'signaling command refused');
+    });
+  }
+
+  private async handleWithRetries(commands: readonly CallParkCommand[], payload: EachBatchPayload): Promise<CommandOutcome[]> {
+    const { metrics, logger } = this.options;
+    const { tenantId } = commands[0]!;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        const outcome = await handler.handle(command);
-        const result = outcome.duplicate ? 'duplicate' : outcome.kind;
-        metrics?.recordCommand(command, result, (performance.now() - started) / 1000, { events: outcome.events, ...(outcome.rejection ? { reason: outcome.rejection.reason } : {}) });
-        return outcome;
+        return await this.tenants.submit(tenantId, commands);
       } catch (error) {
-        metrics?.recordCommand(command, 'error', (performance.now() - started) / 1000);
-        this.kafkaMetrics?.signaling.inc({ outcome: 'error' });
+        for (const command of commands) metrics?.recordCommand(command, 'error', (performance.now() - started) / 1000);
+        this.kafkaMetrics?.signaling.inc({ outcome: 'error' }, commands.length);
         this.lastError = messageOf(error);
         if (!this.running || !payload.isRunning()) throw error;
         this.counts.retries++;
         const delay = Math.min(5_000, this.tuning.retryDelayMs * 2 ** (attempt - 1));
-        logger.warn({ commandId: command.commandId, type: command.type, attempt, retryInMs: delay, error: this.lastError }, 'signaling command failed; trying again');
+        logger.warn({ tenantId, commands: commands.length, firstCommandId: commands[0]!.commandId, attempt, retryInMs: delay, error: this.lastError }, 'signaling commands failed; trying again');
         await sleep(delay);
         // Keeps the membership while the store is down; throws when the group rebalances.
         await payload.heartbeat();

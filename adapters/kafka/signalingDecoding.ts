@@ -6,6 +6,7 @@
  * - `unknown-type`: JSON whose `type` is none of the signaling types;
  * - `invalid-message`: a known type whose fields do not fit it (each wrong field by its path).
  */
+import { isUtf8 } from 'node:buffer';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts/lib/index.js';
 import { decode, type DecodeIssue } from '../../domain/codec.js';
@@ -22,21 +23,17 @@ const codecs = new Map<string, t.Type<SignalingMessage, unknown, unknown>>(
   SignalingMessage.types.map((codec) => [codec.name, codec as unknown as t.Type<SignalingMessage, unknown, unknown>]),
 );
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 const undecodable = (reason: UndecodableReason, path: string, message: string): E.Either<Undecodable, never> => E.left({ reason, issues: [{ path, message }] });
 
 export const decodeSignaling = (value: Buffer | null): E.Either<Undecodable, SignalingMessage> => {
   if (value === null || value.length === 0) return undecodable('empty', '$', 'the record has no value (a tombstone or an empty record)');
-  let text: string;
-  try {
-    text = utf8.decode(value);
-  } catch {
-    return undecodable('invalid-json', '$', 'the value is not UTF-8 text');
-  }
+  // Checked first (natively, without copying), since toString would replace bad bytes silently.
+  if (!isUtf8(value)) return undecodable('invalid-json', '$', 'the value is not UTF-8 text');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    const text = value.toString('utf8');
+    // A leading byte order mark is not part of the JSON (TextDecoder dropped it too).
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
     return undecodable('invalid-json', '$', `the value is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }

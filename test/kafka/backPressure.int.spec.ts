@@ -21,23 +21,18 @@ import {
   testProducer,
   uniqueKafkaConfig,
   uniqueTenant,
+  withAppendHook,
   type SignalingRecord,
   type Stores,
 } from './support/kafkaTestKit.js';
 
 const available = await requireKafka();
 
-/** The store, with every append taking `delayMs` longer. */
-const slowed = (store: EventStore, delay: { ms: number }): EventStore => ({
-  appendToStream: async (...args) => {
+/** The store, with every append taking `delay.ms` longer. */
+const slowed = (store: EventStore, delay: { ms: number }): EventStore =>
+  withAppendHook(store, async () => {
     if (delay.ms > 0) await new Promise((resolve) => setTimeout(resolve, delay.ms));
-    return store.appendToStream(...args);
-  },
-  readStream: (...args) => store.readStream(...args),
-  subscribeToAll: (...args) => store.subscribeToAll(...args),
-  headPosition: () => store.headPosition(),
-  close: () => store.close(),
-});
+  });
 
 describe.skipIf(!available)('back-pressure', () => {
   const tenants = Array.from({ length: 8 }, (_, n) => uniqueTenant(`slow${n}`));

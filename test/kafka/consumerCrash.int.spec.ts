@@ -82,10 +82,11 @@ describe.skipIf(!available)('a bridge killed in the middle of a batch', () => {
 
     // No offset commit while it runs: everything the first process handled is delivered again after
     // it dies. A short session, so the group gives up on the dead member in seconds rather than 30.
+    // Small fetches (a few dozen records a batch), so that it dies with batches still to come.
     const settings = {
       kafka: config,
       folder,
-      consumer: { commitEveryRecords: 1_000_000, commitIntervalMs: 600_000, maxInFlight: 16, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 },
+      consumer: { commitEveryRecords: 1_000_000, commitIntervalMs: 600_000, maxInFlight: 16, maxBytesPerPartition: 8_192, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 },
     };
     const first = startBridgeProcess(settings);
     processes.push(first);

@@ -1,10 +1,10 @@
 /**
- * The signaling consumer's parts that need no broker: lanes per Call-ID, offsets resolved in
+ * The signaling consumer's parts that need no broker: lanes per tenant, offsets resolved in
  * order and committed at a pace, and back-pressure.
  */
 import { describe, expect, it } from 'vitest';
 import { BackPressure } from '../../adapters/kafka/backPressure.js';
-import { runInLanes } from '../../adapters/kafka/callLanes.js';
+import { runLanes } from '../../adapters/kafka/tenantLanes.js';
 import { PartitionCommits } from '../../adapters/kafka/partitionCommits.js';
 
 interface Record {
@@ -15,76 +15,70 @@ interface Record {
 const records = (...callIds: string[]): Record[] => callIds.map((callId, offset) => ({ offset, callId }));
 const tick = (millis = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
 
-describe('lanes per Call-ID', () => {
-  it("handles one call's records in order and different calls' at the same time", async () => {
-    const started: string[] = [];
+describe('lanes per tenant', () => {
+  interface Lane {
+    readonly key: string;
+    readonly offsets: number[];
+  }
+  const recorder = () => {
+    const lanes: Lane[] = [];
     let running = 0;
     let most = 0;
-    await runInLanes({
-      messages: records('a', 'b', 'a', 'c', 'b', 'a'),
-      keyOf: (record) => record.callId,
-      handle: async (record) => {
-        started.push(`${record.callId}${record.offset}`);
-        most = Math.max(most, ++running);
-        await tick(5);
-        running--;
-        return true;
-      },
-      completed: () => undefined,
-    });
-    expect(started.filter((name) => name.startsWith('a'))).toEqual(['a0', 'a2', 'a5']);
-    expect(started.filter((name) => name.startsWith('b'))).toEqual(['b1', 'b4']);
-    expect(most).toBe(3);
+    return {
+      lanes,
+      most: () => most,
+      handle:
+        (behaviour: (key: string) => Promise<boolean> = async () => true) =>
+        async (key: string, lane: readonly Record[]): Promise<boolean> => {
+          lanes.push({ key, offsets: lane.map((record) => record.offset) });
+          most = Math.max(most, ++running);
+          try {
+            await tick(5);
+            return await behaviour(key);
+          } finally {
+            running--;
+          }
+        },
+    };
+  };
+
+  it("hands each key's records over together, in the batch's order, and different keys' at the same time", async () => {
+    const seen = recorder();
+    const done = await runLanes({ messages: records('a', 'b', 'a', 'c', 'b', 'a'), keyOf: (record) => record.callId, handle: seen.handle() });
+    expect(seen.lanes.sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+      { key: 'a', offsets: [0, 2, 5] },
+      { key: 'b', offsets: [1, 4] },
+      { key: 'c', offsets: [3] },
+    ]);
+    expect(seen.most()).toBe(3);
+    expect(done).toEqual({ handled: 6 });
   });
 
-  it('reports records done in offset order only, whatever order they finish in', async () => {
-    const completed: number[] = [];
-    await runInLanes({
-      messages: records('slow', 'fast', 'fast'),
-      keyOf: (record) => record.callId,
-      handle: async (record) => {
-        await tick(record.callId === 'slow' ? 20 : 0);
-        return true;
-      },
-      completed: (record) => {
-        completed.push(record.offset);
-      },
-    });
-    expect(completed).toEqual([0, 1, 2]);
+  it('counts as handled only the records before the first one whose lane was not handled', async () => {
+    const seen = recorder();
+    const done = await runLanes({ messages: records('a', 'b', 'c', 'a', 'c'), keyOf: (record) => record.callId, handle: seen.handle(async (key) => key !== 'c') });
+    expect(done).toEqual({ handled: 2 });
   });
 
-  it('stops short: what follows a record not handled is not reported done', async () => {
-    const completed: number[] = [];
-    await runInLanes({
-      messages: records('a', 'b', 'c', 'a'),
+  it('lets the other lanes finish when one fails, and reports the first failure with the handled prefix', async () => {
+    const seen = recorder();
+    const done = await runLanes({
+      messages: records('a', 'b', 'a', 'c'),
       keyOf: (record) => record.callId,
-      handle: async (record) => record.callId !== 'b',
-      completed: (record) => {
-        completed.push(record.offset);
-      },
+      handle: seen.handle(async (key) => {
+        if (key === 'b') throw new Error('the store is down');
+        return true;
+      }),
     });
-    expect(completed).toEqual([0]);
+    expect(seen.lanes.map((lane) => lane.key).sort()).toEqual(['a', 'b', 'c']);
+    expect(done.handled).toBe(1);
+    expect(done.failure?.error).toEqual(new Error('the store is down'));
   });
 
-  it('fails with the first failure, after the other lanes settle, and reports only the handled prefix', async () => {
-    const completed: number[] = [];
-    const finished: number[] = [];
-    const run = runInLanes({
-      messages: records('a', 'b', 'c'),
-      keyOf: (record) => record.callId,
-      handle: async (record) => {
-        if (record.callId === 'b') throw new Error('the store is down');
-        await tick(10);
-        finished.push(record.offset);
-        return true;
-      },
-      completed: (record) => {
-        completed.push(record.offset);
-      },
-    });
-    await expect(run).rejects.toThrow('the store is down');
-    expect(finished.sort()).toEqual([0, 2]);
-    expect(completed).toEqual([0]);
+  it('handles an empty batch as nothing to do', async () => {
+    const seen = recorder();
+    expect(await runLanes({ messages: [] as Record[], keyOf: (record) => record.callId, handle: seen.handle() })).toEqual({ handled: 0 });
+    expect(seen.lanes).toEqual([]);
   });
 });
 
@@ -137,6 +131,16 @@ describe('offset commits', () => {
     partition.resolve('2');
     await partition.flush();
     expect(broker.commits).toEqual(['2', '3']);
+  });
+
+  it('counts a batch resolved at once as all its records', async () => {
+    const broker = recorder();
+    const partition = new PartitionCommits(broker.send, { records: 100, ms: 60_000 }).of(0);
+    partition.resolve('49', 50);
+    expect(broker.commits).toEqual([]);
+    partition.resolve('109', 60);
+    expect(broker.commits).toEqual(['110']);
+    partition.cancel();
   });
 
   it('forgets pending commits when the group moves on', async () => {

@@ -48,6 +48,11 @@ describe('reading a signaling record', () => {
     expect(failure.issues.map((issue) => issue.path)).toContain(path);
   });
 
+  it('reads a message whose text starts with a byte order mark', () => {
+    const decoded = decodeSignaling(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json(park)]));
+    expect(decoded).toEqual(E.right(expect.objectContaining({ type: 'park.requested', eventId: park.eventId })));
+  });
+
   it('names every wrong field of a message, each once', () => {
     const failure = failureOf(json({ ...park, media: 'fax', parker: { userId: '', endpoint: 'teams-desktop' } }));
     expect(failure.issues.map((issue) => issue.path).sort()).toEqual(['$.media', '$.parker.userId']);

@@ -10,6 +10,7 @@ import { CommandHandler } from '../../../adapters/commandHandler.js';
 import type { KafkaConfig } from '../../../adapters/config.js';
 import { startKafkaBridge } from '../../../adapters/kafka/bridge.js';
 import type { BridgeLogger } from '../../../adapters/kafka/bridgeLogger.js';
+import type { DirectivePublisherTuning } from '../../../adapters/kafka/directivePublisher.js';
 import type { SignalingConsumerTuning } from '../../../adapters/kafka/signalingConsumer.js';
 import type { TopicLayout } from '../../../adapters/kafka/topics.js';
 import { SqliteEventStore } from '../../../adapters/sqliteEventStore.js';
@@ -21,6 +22,7 @@ export interface BridgeProcessSettings {
   /** The folder of events.db and read.db. */
   readonly folder: string;
   readonly consumer?: Partial<SignalingConsumerTuning>;
+  readonly publisher?: Partial<DirectivePublisherTuning>;
   readonly topics?: Partial<TopicLayout>;
   /** The event store's durability (`normal`). */
   readonly synchronous?: 'full' | 'normal';
@@ -58,6 +60,7 @@ const bridge = startKafkaBridge({
   clock: Date.now,
   logger: errorsOnly,
   ...(settings.consumer ? { consumer: settings.consumer } : {}),
+  ...(settings.publisher ? { publisher: settings.publisher } : {}),
   ...(settings.topics ? { topics: settings.topics } : {}),
 });
 

@@ -237,3 +237,15 @@ export const eventsPerCommand = async (store: EventStore, tenantIds: readonly st
 };
 
 export const uniqueTenant = (label: string): string => `${label}-${randomBytes(3).toString('hex')}`;
+
+/** The store, running `beforeAppend` before each append (to count appends, or to slow the store down). */
+export const withAppendHook = (store: EventStore, beforeAppend: (streamName: string) => void | Promise<void>): EventStore => ({
+  appendToStream: async (streamName, ...rest) => {
+    await beforeAppend(streamName);
+    return store.appendToStream(streamName, ...rest);
+  },
+  readStream: (...args) => store.readStream(...args),
+  subscribeToAll: (...args) => store.subscribeToAll(...args),
+  headPosition: () => store.headPosition(),
+  close: () => store.close(),
+});
