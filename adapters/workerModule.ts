@@ -16,3 +16,10 @@ export const compiledModule = (url: URL): string => {
   if (!existsSync(compiled)) throw new Error(`The worker thread's module is not built: run \`npm run build\` (looked for ${compiled}).`);
   return compiled;
 };
+
+/**
+ * The Node options a worker thread starts with: the process's own, less those that only make
+ * sense for a process's main script (`--input-type`, which a process run with `-e` carries and a
+ * worker started from a file refuses).
+ */
+export const workerExecArgv = (): string[] => process.execArgv.filter((option) => !option.startsWith('--input-type'));

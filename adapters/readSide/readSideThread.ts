@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { Position } from '../../domain/eventStore.js';
 import { buildName, type Projection } from '../../projections/projection.js';
 import type { AppliedBatch, Lag, ProjectionRunner, RunnerStatus } from '../../projections/runner.js';
-import { compiledModule } from '../workerModule.js';
+import { compiledModule, workerExecArgv } from '../workerModule.js';
 import type { FromReadSide, ReadSideWorkerData, StoreSettings, ToReadSide } from './protocol.js';
 
 /** What the service needs of a projection runner, wherever it runs. */
@@ -104,7 +104,7 @@ export class ReadSideThread {
 
   private constructor(stores: StoreSettings, projections: readonly Projection[]) {
     const workerData: ReadSideWorkerData = { stores, projections: projections.map((projection) => projection.name), appends: this.appends.buffer as SharedArrayBuffer };
-    this.worker = new Worker(compiledModule(new URL('./readSideWorker.js', import.meta.url)), { workerData });
+    this.worker = new Worker(compiledModule(new URL('./readSideWorker.js', import.meta.url)), { workerData, execArgv: workerExecArgv() });
     this.runners = projections.map((projection) => new RemoteRunner(projection, this));
   }
 

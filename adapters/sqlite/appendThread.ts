@@ -12,7 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { WrongExpectedRevision } from '../../domain/eventStore.js';
-import { compiledModule } from '../workerModule.js';
+import { compiledModule, workerExecArgv } from '../workerModule.js';
 import type { AppendOutcome, AppendRequest } from './appendWriter.js';
 import type { ConnectionOptions } from './connection.js';
 import { EventIdConflict } from './eventIdConflict.js';
@@ -89,7 +89,7 @@ export class AppendThread {
   }
 
   private start(): Worker {
-    const worker = new Worker(compiledModule(new URL('./appendWorker.js', import.meta.url)), { workerData: this.data });
+    const worker = new Worker(compiledModule(new URL('./appendWorker.js', import.meta.url)), { workerData: this.data, execArgv: workerExecArgv() });
     worker.on('message', (answer: WriterAnswer) => this.answered(answer));
     const lost = (error: Error): void => {
       this.failure = error;
