@@ -102,6 +102,8 @@ export class CommandHandler {
   private readonly onSnapshotError: (error: unknown) => void;
   private readonly cache = new Map<string, Loaded>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Per tenant, the commands that arrived while it was busy: they go next, together. */
+  private readonly waiting = new Map<string, WaitingBatch>();
 
   constructor(options: CommandHandlerOptions) {
     this.store = options.store;
@@ -117,23 +119,72 @@ export class CommandHandler {
     this.onSnapshotError = options.onSnapshotError ?? (() => undefined);
   }
 
-  /** Decide and record a command. Commands of one tenant are taken one at a time in this process. */
+  /**
+   * Decide and record a command. Commands of one tenant are taken one at a time in this process:
+   * one that arrives while the tenant is idle goes at once; those that arrive while it is busy
+   * wait together, and go next as one batch (handleBatch: decided in the order they came, recorded
+   * by one append), so a busy tenant pays for one commit per batch rather than one per command.
+   * Each is answered as it would have been alone.
+   */
   handle(command: CallParkCommand): Promise<CommandOutcome> {
-    return this.serialized(command.tenantId, async () => {
-      const loaded = await this.load(command.tenantId);
-      try {
-        return await this.decideAndAppend(command, loaded);
-      } catch (error) {
-        // Whatever happened to the append, the next command reads the stream again.
-        this.cache.delete(command.tenantId);
-        throw error;
-      }
+    const { tenantId } = command;
+    if (!this.queues.has(tenantId)) return this.serialized(tenantId, () => this.handleOne(command));
+    let waiting = this.waiting.get(tenantId);
+    if (waiting === undefined) {
+      const batch: WaitingBatch = { commands: [], answers: [] };
+      this.waiting.set(tenantId, batch);
+      void this.serialized(tenantId, () => this.handleWaiting(tenantId, batch));
+      waiting = batch;
+    }
+    const joined = waiting;
+    return new Promise<CommandOutcome>((resolve, reject) => {
+      joined.commands.push(command);
+      joined.answers.push({ resolve, reject });
     });
   }
 
   /** Read a tenant's current state (caught up with the stream) without changing it. */
   query<T>(tenantId: string, read: (state: CallParkState) => T): Promise<T> {
+    // Commands sent after this reads wait for it.
+    this.waiting.delete(tenantId);
     return this.serialized(tenantId, async () => read((await this.load(tenantId)).state));
+  }
+
+  private async handleOne(command: CallParkCommand): Promise<CommandOutcome> {
+    const loaded = await this.load(command.tenantId);
+    try {
+      return await this.decideAndAppend(command, loaded);
+    } catch (error) {
+      // Whatever happened to the append, the next command reads the stream again.
+      this.cache.delete(command.tenantId);
+      throw error;
+    }
+  }
+
+  /**
+   * The commands that waited while the tenant was busy: one alone as usual; several as a batch.
+   * A batch that fails for any reason but other writers (one command's events refused by the
+   * store, say) is taken again one command at a time, so that the failure is that command's alone.
+   */
+  private async handleWaiting(tenantId: string, batch: WaitingBatch): Promise<void> {
+    if (this.waiting.get(tenantId) === batch) this.waiting.delete(tenantId);
+    const { commands, answers } = batch;
+    if (commands.length > 1) {
+      try {
+        const outcomes = await this.decideAndAppendBatch(tenantId, commands);
+        outcomes.forEach((outcome, index) => answers[index]!.resolve(outcome));
+        return;
+      } catch (error) {
+        this.cache.delete(tenantId);
+        if (error instanceof ConcurrencyExhausted) {
+          for (const answer of answers) answer.reject(error);
+          return;
+        }
+      }
+    }
+    for (const [index, command] of commands.entries()) {
+      await this.handleOne(command).then(answers[index]!.resolve, answers[index]!.reject);
+    }
   }
 
   private async decideAndAppend(command: CallParkCommand, loaded: Loaded): Promise<CommandOutcome> {
@@ -162,6 +213,14 @@ export class CommandHandler {
       const data = events.map((event, index) => ({ id: eventIdFor(streamName, command.commandId, index), ...toStoredForm(event, metadata) }));
       try {
         const result = await this.store.appendToStream(streamName, data, { expectedRevision: loaded.revision ?? 'no_stream' });
+        if (result.nextExpectedRevision !== (loaded.revision ?? -1) + events.length) {
+          // The store held these events already, elsewhere in the stream (another process recorded
+          // this command first, or it fell out of the window), and answered as to a retry: this
+          // state is behind, and the command's outcome is what was stored then.
+          this.cache.delete(command.tenantId);
+          const firstRevision = result.nextExpectedRevision - events.length + 1;
+          return this.remembered(command.tenantId, { commandId: command.commandId, at: command.at, firstRevision, count: events.length, events: undefined }, attempts);
+        }
         const firstRevision = result.nextExpectedRevision - events.length + 1;
         events.forEach((event, index) => this.fold(loaded, event, metadata, firstRevision + index, result.position));
         this.maybeSnapshot(command.tenantId, loaded);
@@ -330,6 +389,8 @@ export class CommandHandler {
     const stranger = commands.find((command) => command.tenantId !== tenantId);
     if (stranger) return Promise.reject(new Error(`Command ${stranger.commandId} is for tenant ${stranger.tenantId}, not ${tenantId}.`));
     if (commands.length === 0) return Promise.resolve([]);
+    // Commands sent after this batch wait for it.
+    this.waiting.delete(tenantId);
     return this.serialized(tenantId, async () => {
       try {
         return await this.decideAndAppendBatch(tenantId, commands);
@@ -360,6 +421,12 @@ export class CommandHandler {
       }
       try {
         const result = await this.store.appendToStream(streamName, draft.data, { expectedRevision });
+        if (result.nextExpectedRevision !== (loaded.revision ?? -1)) {
+          // Answered as a retry of an append made before (see decideAndAppend): this state is
+          // behind. Each command is then taken alone, on the log as it is.
+          this.cache.delete(tenantId);
+          return this.oneByOne(commands);
+        }
         for (const commandId of draft.recorded) loaded.window.find(commandId, Number.NEGATIVE_INFINITY)!.position = result.position;
         this.maybeSnapshot(tenantId, loaded);
         return this.batchOutcomes(tenantId, draft.steps, result.position, attempts);
@@ -372,6 +439,12 @@ export class CommandHandler {
         if (pause > 0) await this.sleep(pause);
       }
     }
+  }
+
+  private async oneByOne(commands: readonly CallParkCommand[]): Promise<CommandOutcome[]> {
+    const outcomes: CommandOutcome[] = [];
+    for (const command of commands) outcomes.push(await this.handleOne(command));
+    return outcomes;
   }
 
   /**
@@ -417,6 +490,12 @@ export class CommandHandler {
       }),
     );
   }
+}
+
+/** Commands of one tenant waiting for it to be free, and how to answer each. */
+interface WaitingBatch {
+  readonly commands: CallParkCommand[];
+  readonly answers: { resolve: (outcome: CommandOutcome) => void; reject: (error: unknown) => void }[];
 }
 
 /** The position of an event folded ahead of its append; replaced by the append's once it succeeds. */

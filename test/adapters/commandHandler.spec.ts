@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import { CommandHandler, type CommandOutcome } from '../../adapters/commandHandler.js';
 import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
 import { fullSnapshotStream, snapshotStream } from '../../adapters/tenantSnapshots.js';
 import { callParkStream, decide } from '../../domain/callPark.js';
@@ -67,17 +67,47 @@ describe('the command handler', () => {
     expect(await streamEvents(store)).toHaveLength(2);
   });
 
-  it('forgets command ids older than its window, measured in the tenant’s own time', async () => {
+  it('answers a command id older than its window from the log: its events are still stored under the same ids', async () => {
     const store = new InMemoryEventStore();
     const handler = handlerOn(store, { idempotencyWindowMillis: 60_000 });
     await handler.handle(allowPark());
     const park = parkCommand({ seconds: 0 });
-    await handler.handle(park);
+    const first = await handler.handle(park);
     await handler.handle(retrieveCommand('10', retriever(bob), 120));
+    const before = await streamEvents(store);
+
+    // Forgotten by the window (measured in the tenant's own time), the park is decided again; the
+    // store finds its event ids taken by the first park and answers as to a retry.
     const late = await handler.handle({ ...park, at: at(121) });
-    // The id is forgotten, so the park is decided again: the call is not parked any more, so it parks anew.
-    expect(late.duplicate).toBe(false);
-    expect(late.kind).toBe('accepted');
+
+    expect(late).toMatchObject({ duplicate: true, kind: 'accepted', events: first.events });
+    expect(await streamEvents(store)).toHaveLength(before.length);
+    // The handler's state is the log's: the call is not parked, so a new park of it is.
+    const again = await handler.handle(parkCommand({ seconds: 122 }));
+    expect(again).toMatchObject({ duplicate: false, kind: 'accepted' });
+  });
+
+  it('takes the commands that arrive while the tenant is busy together: one append for them, each answered as alone', async () => {
+    const appends: string[][] = [];
+    const store = new (class extends InMemoryEventStore {
+      override appendToStream(...args: Parameters<InMemoryEventStore['appendToStream']>) {
+        if (args[0] === callParkStream(TENANT)) appends.push(args[1].map((event) => event.type));
+        return super.appendToStream(...args);
+      }
+    })();
+    const handler = handlerOn(store, { snapshotEvery: 0 });
+    await handler.handle(allowPark({ pickupRangeStart: 10, pickupRangeEnd: 12 }));
+    appends.length = 0;
+
+    const parks = Array.from({ length: 5 }, (_, i) => parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i }));
+    const outcomes = await Promise.all([...parks, parks[1]!].map((command) => handler.handle(command)));
+
+    // Those that found the tenant busy waited and went as one batch (a repeat among them): two appends at most, in order.
+    expect(appends.flat()).toEqual(['Parked', 'Parked', 'Parked', 'ParkRejected', 'ParkRejected']);
+    expect(appends.length).toBeLessThanOrEqual(2);
+    expect(outcomes.map((outcome) => outcome.events.map((event) => (event.type === 'Parked' ? event.orbit : event.type)))).toEqual([[10], [11], [12], ['ParkRejected'], ['ParkRejected'], [11]]);
+    expect(outcomes.map((outcome) => outcome.duplicate)).toEqual([false, false, false, false, false, true]);
+    expect(outcomes[3]?.rejection?.reason).toBe('no-free-orbit');
   });
 
   it('records nothing for a no-op', async () => {
@@ -97,7 +127,9 @@ describe('the command handler', () => {
       const second = new CommandHandler({ store });
       await first.handle(allowPark({ pickupRangeStart: 10, pickupRangeEnd: 29 }));
       const parks = Array.from({ length: 30 }, (_, i): CallParkCommand => parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i }));
-      const outcomes = await Promise.all(parks.map((command, i) => (i % 2 === 0 ? first : second).handle(command)));
+      // In rounds of one park each, so that both decide on the same state every time and race to append.
+      const outcomes: CommandOutcome[] = [];
+      for (let i = 0; i < parks.length; i += 2) outcomes.push(...(await Promise.all([first.handle(parks[i]!), second.handle(parks[i + 1]!)])));
       const orbits = outcomes.flatMap((outcome) => outcome.events.flatMap((event) => (event.type === 'Parked' ? [event.orbit] : [])));
       expect(orbits).toHaveLength(20);
       expect(new Set(orbits).size).toBe(20);
