@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { decodesToItself, quickOf, quickPathOff, REFUSED, withQuick, type QuickDecoder } from './quickDecode.js';
+import { decodesToItself, quickObject, quickOf, quickPathOff, REFUSED, withQuick } from './quickDecode.js';
 
 /** One thing wrong with a message: where (`$.parker.endpoint`) and what. */
 export interface DecodeIssue {
@@ -89,30 +89,10 @@ export const closed = <R extends t.Props, O extends t.Props = Record<never, neve
   const optionalEntries = Object.entries(optional ?? {}) as [string, t.Mixed][];
   const known = new Set([...requiredEntries, ...optionalEntries].map(([key]) => key));
   const describeKnown = [...known].join(', ');
-  const requiredKeys = requiredEntries.map(([key]) => key);
-  const requiredQuick = requiredEntries.map(([, codec]) => quickOf(codec));
-  const optionalKeys = optionalEntries.map(([key]) => key);
-  const optionalQuick = optionalEntries.map(([, codec]) => quickOf(codec));
-  const quick: QuickDecoder = (u) => {
-    if (typeof u !== 'object' || u === null || Array.isArray(u)) return REFUSED;
-    const record = u as Record<string, unknown>;
-    for (const key in record) if (!known.has(key)) return REFUSED;
-    const value: Record<string, unknown> = {};
-    for (let i = 0; i < requiredKeys.length; i++) {
-      const key = requiredKeys[i]!;
-      const decoded = requiredQuick[i]!(record[key]);
-      if (decoded === REFUSED) return REFUSED;
-      value[key] = decoded;
-    }
-    for (let i = 0; i < optionalKeys.length; i++) {
-      const key = optionalKeys[i]!;
-      if (record[key] === undefined) continue;
-      const decoded = optionalQuick[i]!(record[key]);
-      if (decoded === REFUSED) return REFUSED;
-      value[key] = decoded;
-    }
-    return value;
-  };
+  const quick = quickObject(
+    requiredEntries.map(([key, codec]) => [key, quickOf(codec)] as const),
+    optionalEntries.map(([key, codec]) => [key, quickOf(codec)] as const),
+  );
   const codec = new t.Type<A, Out, unknown>(
     name,
     (u): u is A => {

@@ -57,3 +57,40 @@ export const quickOf = (codec: t.Mixed): QuickDecoder => {
     return result._tag === 'Left' ? REFUSED : result.right;
   };
 };
+
+/**
+ * The quick decoder of a closed object: refuses a key it does not know, decodes each property
+ * with its own quick decoder, and answers a new object with the required properties in order and
+ * then the optional ones present. It is written out as code for each codec, once, when the codec
+ * is made: a property read or written by a name known in advance is several times faster in V8
+ * than one looked up by a variable key at a site that sees every kind of message. The names come
+ * from the codec's definition, never from the input, and are quoted with JSON.stringify.
+ */
+export const quickObject = (required: readonly (readonly [string, QuickDecoder])[], optional: readonly (readonly [string, QuickDecoder])[]): QuickDecoder => {
+  const known = new Set([...required, ...optional].map(([key]) => key));
+  // In an object literal this name would set the prototype rather than a property.
+  if (known.has('__proto__')) throw new Error('A closed codec cannot have a property named __proto__.');
+  const name = (key: string): string => JSON.stringify(key);
+  const body = [
+    "if (typeof u !== 'object' || u === null || Array.isArray(u)) return REFUSED;",
+    'for (const key in u) if (!known.has(key)) return REFUSED;',
+    ...required.map(([key], i) => `const r${i} = required[${i}](u[${name(key)}]); if (r${i} === REFUSED) return REFUSED;`),
+    `const value = { ${required.map(([key], i) => `${name(key)}: r${i}`).join(', ')} };`,
+    ...optional.map(
+      ([key], i) => `if (u[${name(key)}] !== undefined) { const o${i} = optional[${i}](u[${name(key)}]); if (o${i} === REFUSED) return REFUSED; value[${name(key)}] = o${i}; }`,
+    ),
+    'return value;',
+  ].join('\n');
+  const make = new Function('REFUSED', 'known', 'required', 'optional', `return (u) => {\n${body}\n};`) as (
+    refused: typeof REFUSED,
+    known: ReadonlySet<string>,
+    required: readonly QuickDecoder[],
+    optional: readonly QuickDecoder[],
+  ) => QuickDecoder;
+  return make(
+    REFUSED,
+    known,
+    required.map(([, quick]) => quick),
+    optional.map(([, quick]) => quick),
+  );
+};
