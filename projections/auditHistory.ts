@@ -263,15 +263,18 @@ const sessionAfter = (row: AuditSessionRow | undefined, event: CallParkEvent, re
 
 const isSessionEvent = (event: CallParkEvent): event is Extract<CallParkEvent, { sessionId: string }> => 'sessionId' in event;
 
+/** The name of the rows the projection keeps in its BatchMemory. */
+const auditSessionRows = {};
+
 export const auditHistoryProjection: Projection = {
   name: 'audit_history',
   version: 1,
   tables: auditTables,
   migrations,
   filter: callParkEventsOf([...sessionEventTypes, ...refusalEventTypes]),
-  handle: async (recorded, tx, t) => {
+  handle: async (recorded, tx, t, memory) => {
     const events = decodeEvents(recorded);
-    const sessions = new RowCache(sessionShape(t));
+    const sessions = memory.keep(auditSessionRows, () => new RowCache(sessionShape(t)));
     for (const { event } of events) if (isSessionEvent(event) && event.type !== 'Parked') sessions.want([event.tenantId, event.sessionId]);
     await sessions.load(tx);
 
@@ -292,6 +295,7 @@ export const auditHistoryProjection: Projection = {
       timeline.push({ tenant_id: event.tenantId, stream_revision: revision, session_id: event.sessionId, type: entry.type, at: entry.at, details: JSON.stringify(entry.details) });
     }
     await sessions.flush(tx);
+    sessions.trim();
     await insertRows(tx, timelineShape(t), timeline);
     await insertRows(tx, refusalShape(t), refusals);
   },

@@ -158,7 +158,6 @@ const forgetOrbitsOf = async (tx: SqlExecutor, t: Tables, orbits: RowCache<Occup
 };
 
 const apply = async (event: CallParkEvent, tx: SqlExecutor, t: Tables, policies: RowCache<OccupancyPolicyRow>, orbits: RowCache<OccupancyOrbitRow>): Promise<void> => {
-  if (policies.get([event.tenantId, GLOBAL_POLICY]) === undefined) policies.put(policyRow(event.tenantId, GLOBAL_POLICY, defaultSettings));
   switch (event.type) {
     case 'Parked':
       orbits.put({
@@ -226,6 +225,9 @@ const apply = async (event: CallParkEvent, tx: SqlExecutor, t: Tables, policies:
   }
 };
 
+/** The name of the rows the projection keeps in its BatchMemory. */
+const occupancyRows = {};
+
 export const occupancyProjection: Projection = {
   name: 'occupancy',
   version: 1,
@@ -233,17 +235,21 @@ export const occupancyProjection: Projection = {
   migrations,
   // Refusals, grants and the endpoint matrix change no orbit: the runner skips them unread.
   filter: callParkEventsOf([...sessionEventTypes, ...policyEventTypes]),
-  handle: async (recorded, tx, t) => {
+  handle: async (recorded, tx, t, memory) => {
     const events = decodeEvents(recorded).map(({ event }) => event);
-    const policies = new RowCache(policyShape(t));
-    const orbits = new RowCache(orbitShape(t));
-    // Every tenant has its Global policy from its first event on.
-    for (const tenantId of new Set(events.map((event) => event.tenantId))) policies.want([tenantId, GLOBAL_POLICY]);
+    const { policies, orbits } = memory.keep(occupancyRows, () => ({ policies: new RowCache(policyShape(t)), orbits: new RowCache(orbitShape(t)) }));
+    const tenants = new Set(events.map((event) => event.tenantId));
+    for (const tenantId of tenants) policies.want([tenantId, GLOBAL_POLICY]);
     for (const event of events) touch(event, policies, orbits);
     await policies.load(tx);
     await orbits.load(tx);
+    // Every tenant has its Global policy from its first event on; once there, it stays (removing
+    // Global puts the defaults back), so it is put before the batch rather than at each event.
+    for (const tenantId of tenants) if (policies.get([tenantId, GLOBAL_POLICY]) === undefined) policies.put(policyRow(tenantId, GLOBAL_POLICY, defaultSettings));
     for (const event of events) await apply(event, tx, t, policies, orbits);
     await orbits.flush(tx);
     await policies.flush(tx);
+    orbits.trim();
+    policies.trim();
   },
 };

@@ -8,6 +8,7 @@
  * builds every table under it, and then swaps the two (see rebuild.ts).
  */
 import type { RecordedEvent, SubscriptionFilter } from '../domain/eventStore.js';
+import type { BatchMemory } from './batchMemory.js';
 import { checkIdentifier, type Migration, type SqlExecutor } from './readStore.js';
 
 /** The physical name of one of the projection's tables in the build at hand. */
@@ -26,8 +27,8 @@ interface ProjectionBase {
 }
 
 export interface BatchProjection extends ProjectionBase {
-  /** Apply a batch of events, in log order. */
-  readonly handle: (events: readonly RecordedEvent[], tx: SqlExecutor, tables: Tables) => Promise<void>;
+  /** Apply a batch of events, in log order; `memory` holds what it kept from the batches before (batchMemory.ts). */
+  readonly handle: (events: readonly RecordedEvent[], tx: SqlExecutor, tables: Tables, memory: BatchMemory) => Promise<void>;
   readonly apply?: never;
 }
 

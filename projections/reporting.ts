@@ -95,7 +95,6 @@ const counters = [
   'retrieval_ms_total',
   'peak_concurrent_parks',
 ] as const;
-type Counter = (typeof counters)[number];
 
 export const hourlyShape = (t: Tables): TableShape<ReportHourlyRow> => ({
   table: t('report_hourly'),
@@ -229,6 +228,10 @@ const touch = (event: CallParkEvent, working: Working): void => {
   }
 };
 
+/** The hour's row as the batch has it, or a new one. Rows are the batch's own: changed in place, then put. */
+const hourRow = (working: Working, tenantId: string, policy: string, hourStart: number): ReportHourlyRow =>
+  working.hourly.get([tenantId, policy, hourStart]) ?? emptyHour(tenantId, policy, hourStart);
+
 const apply = ({ event, revision }: ProjectedEvent, working: Working): void => {
   const policy = policyOf(event);
   if (policy === undefined) return;
@@ -236,23 +239,24 @@ const apply = ({ event, revision }: ProjectedEvent, working: Working): void => {
   const hourStart = hourOf(event.at);
   const activeBefore = working.active.get([tenantId, policy])?.active ?? 0;
   let activeAfter = activeBefore;
-  const counts: Partial<Record<Counter, number>> = {};
-  const count = (counter: Counter, by = 1): void => {
-    counts[counter] = (counts[counter] ?? 0) + by;
-  };
+  let hour: ReportHourlyRow;
 
   switch (event.type) {
     case 'Parked':
       working.open.put({ tenant_id: tenantId, session_id: event.sessionId, policy, phase: 'parked' });
       activeAfter++;
-      count('parks');
+      hour = hourRow(working, tenantId, policy, hourStart);
+      hour.parks++;
       break;
     case 'RingBackStarted':
     case 'RingBackUnanswered': {
       const open = working.open.get([tenantId, event.sessionId]);
       if (open === undefined) return;
-      working.open.put({ ...open, phase: event.type === 'RingBackStarted' ? 'ringing-back' : 'parked' });
-      count(event.type === 'RingBackStarted' ? 'ring_backs_started' : 'ring_backs_unanswered');
+      open.phase = event.type === 'RingBackStarted' ? 'ringing-back' : 'parked';
+      working.open.put(open);
+      hour = hourRow(working, tenantId, policy, hourStart);
+      if (event.type === 'RingBackStarted') hour.ring_backs_started++;
+      else hour.ring_backs_unanswered++;
       break;
     }
     case 'Retrieved':
@@ -263,28 +267,33 @@ const apply = ({ event, revision }: ProjectedEvent, working: Working): void => {
       working.open.remove([tenantId, event.sessionId]);
       activeAfter--;
       const ringing = open.phase === 'ringing-back';
+      hour = hourRow(working, tenantId, policy, hourStart);
       if (event.type === 'Retrieved') {
         const duration = event.at - event.parkedAt;
-        count(event.via === 'ring-back' ? 'retrievals_by_ring_back' : 'retrievals_by_orbit');
-        count('retrieval_ms_total', duration);
-        if (ringing && event.via === 'orbit') count('ring_backs_interrupted');
-        working.retrievals.push({ tenant_id: tenantId, stream_revision: revision, policy, hour_start: hourStart, hour: hourLabel(hourStart), via: event.via, duration_ms: duration });
+        if (event.via === 'ring-back') hour.retrievals_by_ring_back++;
+        else hour.retrievals_by_orbit++;
+        hour.retrieval_ms_total += duration;
+        if (ringing && event.via === 'orbit') hour.ring_backs_interrupted++;
+        working.retrievals.push({ tenant_id: tenantId, stream_revision: revision, policy, hour_start: hourStart, hour: hour.hour, via: event.via, duration_ms: duration });
       } else if (event.type === 'Expired') {
-        count('expiries');
-        if (ringing) count('ring_backs_unanswered');
+        hour.expiries++;
+        if (ringing) hour.ring_backs_unanswered++;
       } else {
-        count('abandons');
-        if (ringing) count('ring_backs_interrupted');
+        hour.abandons++;
+        if (ringing) hour.ring_backs_interrupted++;
       }
       break;
     }
     case 'ParkRejected':
     case 'RetrievalRejected': {
       const attempt = event.type === 'ParkRejected' ? 'park' : 'retrieval';
-      count(attempt === 'park' ? 'park_refusals' : 'retrieval_refusals');
+      hour = hourRow(working, tenantId, policy, hourStart);
+      if (attempt === 'park') hour.park_refusals++;
+      else hour.retrieval_refusals++;
       const key = [tenantId, policy, hourStart, attempt, event.reason];
-      const row = working.refusals.get(key) ?? { tenant_id: tenantId, policy, hour_start: hourStart, hour: hourLabel(hourStart), attempt, reason: event.reason, refusals: 0 };
-      working.refusals.put({ ...row, refusals: row.refusals + 1 });
+      const row = working.refusals.get(key) ?? { tenant_id: tenantId, policy, hour_start: hourStart, hour: hour.hour, attempt, reason: event.reason, refusals: 0 };
+      row.refusals++;
+      working.refusals.put(row);
       break;
     }
     default:
@@ -292,11 +301,14 @@ const apply = ({ event, revision }: ProjectedEvent, working: Working): void => {
   }
 
   if (activeAfter !== activeBefore) working.active.put({ tenant_id: tenantId, policy, active: activeAfter });
-  const hour = working.hourly.get([tenantId, policy, hourStart]) ?? emptyHour(tenantId, policy, hourStart);
-  const next = { ...hour, peak_concurrent_parks: Math.max(hour.peak_concurrent_parks, activeBefore, activeAfter) };
-  for (const [counter, by] of Object.entries(counts) as [Counter, number][]) next[counter] += by;
-  working.hourly.put(next);
+  hour.peak_concurrent_parks = Math.max(hour.peak_concurrent_parks, activeBefore, activeAfter);
+  working.hourly.put(hour);
 };
+
+/** The name of the rows the projection keeps in its BatchMemory. */
+const reportingRows = {};
+
+const caches = (working: Working) => [working.hourly, working.refusals, working.active, working.open];
 
 export const reportingProjection: Projection = {
   name: 'reporting',
@@ -304,19 +316,22 @@ export const reportingProjection: Projection = {
   tables: reportingTables,
   migrations,
   filter: callParkEventsOf([...sessionEventTypes, ...refusalEventTypes]),
-  handle: async (recorded, tx, t) => {
+  handle: async (recorded, tx, t, memory) => {
     const events = decodeEvents(recorded);
     const working: Working = {
-      hourly: new RowCache(hourlyShape(t)),
-      refusals: new RowCache(refusalCountShape(t)),
-      active: new RowCache(activeShape(t)),
-      open: new RowCache(openSessionShape(t)),
+      ...memory.keep(reportingRows, () => ({
+        hourly: new RowCache(hourlyShape(t)),
+        refusals: new RowCache(refusalCountShape(t)),
+        active: new RowCache(activeShape(t)),
+        open: new RowCache(openSessionShape(t)),
+      })),
       retrievals: [],
     };
     for (const { event } of events) touch(event, working);
-    for (const cache of [working.hourly, working.refusals, working.active, working.open]) await cache.load(tx);
+    for (const cache of caches(working)) await cache.load(tx);
     for (const event of events) apply(event, working);
-    for (const cache of [working.hourly, working.refusals, working.active, working.open]) await cache.flush(tx);
+    for (const cache of caches(working)) await cache.flush(tx);
+    for (const cache of caches(working)) cache.trim();
     await insertRows(tx, retrievalShape(t), working.retrievals);
   },
 };

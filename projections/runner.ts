@@ -14,6 +14,7 @@
  * ahead into a bounded buffer (subscriptionBuffer.ts), so a batch takes what is ready at once.
  */
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../domain/eventStore.js';
+import { BatchMemory } from './batchMemory.js';
 import { advanceCheckpoint, checkpointMigrations, checkpointScope, createCheckpoint, readCheckpoint } from './checkpoints.js';
 import { buildName, matchesFilter, migrationScope, tablesOf, type Projection, type Tables } from './projection.js';
 import type { ReadStore } from './readStore.js';
@@ -106,6 +107,8 @@ export class ProjectionRunner {
   private readonly clock: () => number;
   private readonly listeners = new Set<Listener>();
   private readonly waiters = new Set<{ position: Position; resolve: () => void; reject: (error: Error) => void }>();
+  /** What the projection keeps between batches; forgotten whenever the tables may not be as this runner left them. */
+  private readonly memory: BatchMemory;
 
   private state: RunnerState = 'idle';
   private position: Position | undefined;
@@ -129,6 +132,7 @@ export class ProjectionRunner {
     const prefix = options.tablePrefix ?? '';
     this.build = buildName(projection, prefix);
     this.tables = tablesOf(projection, prefix);
+    this.memory = new BatchMemory(prefix !== '');
     this.maxBatchSize = options.maxBatchSize ?? 500;
     this.maxBatchMs = options.maxBatchMs ?? 250;
     this.lingerMs = options.lingerMs ?? 0;
@@ -319,17 +323,27 @@ export class ProjectionRunner {
     const from = this.position;
     const to = events[events.length - 1]!.position;
     const relevant = this.projection.filter === undefined ? events : events.filter((event) => matchesFilter(event, this.projection.filter));
-    const { projection, tables } = this;
-    const moved = await this.deps.readStore.transaction(async (tx) => {
-      // The checkpoint first: in PostgreSQL this locks its row, so a second runner waits here
-      // for this batch instead of doing the work and failing at the end.
-      if (!(await advanceCheckpoint(tx, { name: this.build, version: projection.version, from, to, now: this.clock() }))) return false;
-      if (relevant.length === 0) return true;
-      if (projection.handle) await projection.handle(relevant, tx, tables);
-      else for (const event of relevant) await projection.apply(event, tx, tables);
-      return true;
-    });
-    if (!moved) return false;
+    const { projection, tables, memory } = this;
+    let moved: boolean;
+    try {
+      moved = await this.deps.readStore.transaction(async (tx) => {
+        // The checkpoint first: in PostgreSQL this locks its row, so a second runner waits here
+        // for this batch instead of doing the work and failing at the end.
+        if (!(await advanceCheckpoint(tx, { name: this.build, version: projection.version, from, to, now: this.clock() }))) return false;
+        if (relevant.length === 0) return true;
+        if (projection.handle) await projection.handle(relevant, tx, tables, memory);
+        else for (const event of relevant) await projection.apply(event, tx, tables);
+        return true;
+      });
+    } catch (error) {
+      memory.forget();
+      throw error;
+    }
+    if (!moved) {
+      memory.forget();
+      return false;
+    }
+    memory.batchCommitted();
     const committedAt = this.clock();
     this.firstPendingRecordedAt = undefined;
     this.appliedEvents += relevant.length;
@@ -363,6 +377,7 @@ export class ProjectionRunner {
   }
 
   private async loadCheckpoint(): Promise<Position | undefined> {
+    this.memory.forget();
     const checkpoint = await readCheckpoint(this.deps.readStore, this.build);
     if (checkpoint === undefined) throw new Error(`The checkpoint of ${this.build} is missing.`);
     if (checkpoint.version !== this.projection.version) {

@@ -60,49 +60,57 @@ export const insertRows = async <R extends RowValues>(tx: SqlExecutor, shape: Om
 
 /**
  * The rows of one table that a batch reads and writes, keyed by primary key. `want` the keys
- * first, `load` them, then `get`, `put` and `remove` freely; `flush` writes what changed.
+ * first, `load` them, then `get`, `put` and `remove` freely; `flush` writes what changed. Kept in
+ * a projection's BatchMemory, it serves the next batch too (only the keys it does not know are
+ * loaded), up to `limit` rows: past that, `trim` forgets them all.
  */
 export class RowCache<R extends RowValues> {
   /** Key → the row as the batch has it; null when there is none. */
   private readonly rows = new Map<string, R | null>();
-  /** Key → its values, for the statements. */
-  private readonly keys = new Map<string, readonly SqlValue[]>();
-  private readonly wanted = new Set<string>();
-  private readonly dirty = new Set<string>();
+  /** Keys to load → their values. */
+  private readonly wanted = new Map<string, readonly SqlValue[]>();
+  /** Keys changed since the last flush → their values when removed, undefined when put. */
+  private readonly dirty = new Map<string, readonly SqlValue[] | undefined>();
 
-  constructor(private readonly shape: TableShape<R>) {}
+  constructor(
+    private readonly shape: TableShape<R>,
+    private readonly limit = 20_000,
+  ) {}
 
   /**
    * A key's values as one string. Each key column holds one type, and identifiers hold no
    * control characters (the codecs refuse them), so a NUL between the values is unambiguous.
    */
   private keyOf(values: readonly SqlValue[]): string {
-    const id = values.join('\u0000');
-    if (!this.keys.has(id)) this.keys.set(id, values);
+    let id = String(values[0]);
+    for (let i = 1; i < values.length; i++) id += `\u0000${values[i]}`;
     return id;
   }
 
-  private keyValuesOf(row: R): SqlValue[] {
-    return this.shape.key.map((column) => row[column] ?? null);
+  private keyOfRow(row: R): string {
+    const { key } = this.shape;
+    let id = String(row[key[0]!]);
+    for (let i = 1; i < key.length; i++) id += `\u0000${row[key[i]!]}`;
+    return id;
   }
 
   /** Ask for the row with this key to be loaded by the next `load`. */
   want(key: readonly SqlValue[]): void {
     const id = this.keyOf(key);
-    if (!this.rows.has(id)) this.wanted.add(id);
+    if (!this.rows.has(id)) this.wanted.set(id, key);
   }
 
   /** Read the wanted rows that are not known yet. */
   async load(tx: SqlExecutor): Promise<void> {
-    const missing = [...this.wanted].filter((id) => !this.rows.has(id));
+    const missing = [...this.wanted].filter(([id]) => !this.rows.has(id));
     this.wanted.clear();
     const { table, key, columns } = this.shape;
     for (const chunk of chunks(missing)) {
       const params: SqlValue[] = [];
-      for (const id of chunk) params.push(...this.keys.get(id)!);
+      for (const [, values] of chunk) params.push(...values);
       const found = await tx.query<R>(`SELECT ${columns.join(', ')} FROM ${table} WHERE ${keyConditions(key, chunk.length)}`, params);
-      for (const id of chunk) this.rows.set(id, null);
-      for (const row of found) this.rows.set(this.keyOf(this.keyValuesOf(row)), row);
+      for (const [id] of chunk) this.rows.set(id, null);
+      for (const row of found) this.rows.set(this.keyOfRow(row), row);
     }
   }
 
@@ -122,19 +130,27 @@ export class RowCache<R extends RowValues> {
   /** Mark every known row whose key matches as absent, without writing (the caller deleted them). Flush first. */
   forget(matches: (key: readonly SqlValue[]) => boolean): void {
     if (this.dirty.size > 0) throw new Error(`Flush ${this.shape.table} before forgetting rows of it.`);
-    for (const id of this.rows.keys()) if (matches(this.keys.get(id)!)) this.rows.set(id, null);
+    const { key } = this.shape;
+    for (const [id, row] of this.rows) if (row !== null && matches(key.map((column) => row[column] ?? null))) this.rows.set(id, null);
   }
 
+  /** The row, changed in place or new, is the batch's row for its key. */
   put(row: R): void {
-    const id = this.keyOf(this.keyValuesOf(row));
+    const id = this.keyOfRow(row);
     this.rows.set(id, row);
-    this.dirty.add(id);
+    this.dirty.set(id, undefined);
   }
 
   remove(key: readonly SqlValue[]): void {
     const id = this.keyOf(key);
     this.rows.set(id, null);
-    this.dirty.add(id);
+    this.dirty.set(id, key);
+  }
+
+  /** At the end of a batch, flushed: forget every row if there are more than the limit. */
+  trim(): void {
+    if (this.dirty.size > 0) throw new Error(`Flush ${this.shape.table} before trimming it.`);
+    if (this.rows.size > this.limit) this.rows.clear();
   }
 
   /** Write the rows put and delete the rows removed since the last flush. */
@@ -142,10 +158,10 @@ export class RowCache<R extends RowValues> {
     const { table, key, columns } = this.shape;
     const upserts: R[] = [];
     const deletes: (readonly SqlValue[])[] = [];
-    for (const id of this.dirty) {
+    for (const [id, removed] of this.dirty) {
       const row = this.rows.get(id);
       if (row) upserts.push(row);
-      else deletes.push(this.keys.get(id)!);
+      else if (removed !== undefined) deletes.push(removed);
     }
     this.dirty.clear();
     for (const chunk of chunks(deletes)) {
