@@ -1,10 +1,11 @@
 /**
  * Group commit. Every append queued during one turn of the event loop is written by one
- * transaction at the end of the turn (`setImmediate`): 32 concurrent appenders pay for one
- * commit, not 32. While a transaction is being written (on the writer thread, see
- * appendThread.ts), the appends that arrive queue for the next one, so under load each commit
- * carries whatever came in during the one before. Each append still gets its own answer or its
- * own refusal.
+ * transaction (`setImmediate`): 32 concurrent appenders pay for one commit, not 32. The batches
+ * go to the writer (on its own thread, see appendThread.ts) as soon as they are formed, without
+ * waiting for the one before to be answered: the writer takes whatever has queued up for it while
+ * it was committing into its next transaction, so under load each commit carries everything that
+ * came in during the one before, and no commit waits for a round trip between the threads. Each
+ * append still gets its own answer or its own refusal, and batches are written in the order formed.
  */
 import type { AppendResult } from '../../domain/eventStore.js';
 import type { AppendOutcome, AppendRequest } from './appendWriter.js';
@@ -18,7 +19,7 @@ interface Pending {
 export class GroupCommit {
   private pending: Pending[] = [];
   private scheduled: NodeJS.Immediate | undefined;
-  private writing: Promise<void> | undefined;
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(
     private readonly write: (requests: readonly AppendRequest[]) => Promise<AppendOutcome[]>,
@@ -29,29 +30,24 @@ export class GroupCommit {
   submit(request: AppendRequest): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ request, resolve, reject });
-      if (this.writing === undefined) this.scheduled ??= setImmediate(this.flush);
+      this.scheduled ??= setImmediate(this.flush);
     });
   }
 
-  /** Write everything queued (one transaction at a time); resolves when nothing is queued or being written. */
+  /** Write everything queued; resolves when nothing is queued or being written. */
   async drain(): Promise<void> {
-    while (this.writing !== undefined || this.pending.length > 0) {
-      this.flush();
-      await this.writing;
-    }
+    this.flush();
+    while (this.writing.size > 0) await Promise.all(this.writing);
   }
 
   private readonly flush = (): void => {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    if (this.writing !== undefined || this.pending.length === 0) return;
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.writing = this.commit(batch).finally(() => {
-      this.writing = undefined;
-      // What queued up meanwhile goes at once: it has waited for a whole commit already.
-      if (this.pending.length > 0) this.flush();
-    });
+    const writing = this.commit(batch).finally(() => this.writing.delete(writing));
+    this.writing.add(writing);
   };
 
   private async commit(batch: readonly Pending[]): Promise<void> {
