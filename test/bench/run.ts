@@ -2,8 +2,9 @@
  * `npm run bench [filter…]`: runs every benchmark file of this folder (or those whose name
  * contains a filter), prints one table, and writes the figures to bench-results/.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { meetsTarget, ratioToBaseline, summarize, type BenchSuite, type SuiteResult } from './harness.js';
@@ -25,21 +26,39 @@ const describeTarget = (suite: SuiteResult, item: SuiteResult['cases'][number]):
   return `${target.of} ${bound}: ${met === undefined ? 'n/a' : met ? 'met' : 'MISSED'}`;
 };
 
+const runFile = async (file: string): Promise<SuiteResult[]> => {
+  const module = (await import(pathToFileURL(join(here, file)).href)) as { default: BenchSuite | BenchSuite[] };
+  const suites = Array.isArray(module.default) ? module.default : [module.default];
+  const results: SuiteResult[] = [];
+  for (const suite of suites) {
+    process.stderr.write(`running ${suite.name} (${file})…\n`);
+    results.push(await suite.run());
+  }
+  return results;
+};
+
+// Each benchmark file runs in a process of its own, so that none measures the memory, the heap
+// or the garbage another one left behind (the ring backs' resident memory, say).
+const childFile = process.env.CALLPARK_BENCH_FILE;
+if (childFile !== undefined) {
+  await writeFile(process.env.CALLPARK_BENCH_OUT!, JSON.stringify(await runFile(childFile)));
+  process.exit(0);
+}
+
 const files = (await readdir(here))
   .filter((name) => name.endsWith('.bench.js'))
   .filter((name) => filters.length === 0 || filters.some((filter) => name.includes(filter)))
   .sort();
 
 const results: SuiteResult[] = [];
+const scratch = await mkdtemp(join(tmpdir(), 'callpark-bench-'));
 for (const file of files) {
-  const module = (await import(pathToFileURL(join(here, file)).href)) as { default: BenchSuite | BenchSuite[] };
-  const suites = Array.isArray(module.default) ? module.default : [module.default];
-  for (const suite of suites) {
-    process.stderr.write(`running ${suite.name} (${file})…\n`);
-    const result = await suite.run();
-    results.push(result);
-  }
+  const out = join(scratch, `${file}.json`);
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CALLPARK_BENCH_FILE: file, CALLPARK_BENCH_OUT: out } });
+  if (child.status !== 0) throw new Error(`The benchmarks of ${file} failed (exit ${child.status ?? child.signal}).`);
+  results.push(...(JSON.parse(await readFile(out, 'utf8')) as SuiteResult[]));
 }
+await rm(scratch, { recursive: true, force: true });
 
 const rows = results.flatMap((suite) =>
   suite.cases.map((item) => {
