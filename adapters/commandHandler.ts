@@ -102,6 +102,8 @@ export class CommandHandler {
   private readonly onSnapshotError: (error: unknown) => void;
   private readonly cache = new Map<string, Loaded>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Per tenant, how many pieces of work are queued or under way (none once the last has finished). */
+  private readonly busy = new Map<string, number>();
   /** Per tenant, the commands that arrived while it was busy: they go next, together. */
   private readonly waiting = new Map<string, WaitingBatch>();
 
@@ -128,7 +130,7 @@ export class CommandHandler {
    */
   handle(command: CallParkCommand): Promise<CommandOutcome> {
     const { tenantId } = command;
-    if (!this.queues.has(tenantId)) return this.serialized(tenantId, () => this.handleOne(command));
+    if (!this.busy.has(tenantId)) return this.serialized(tenantId, () => this.handleOne(command));
     let waiting = this.waiting.get(tenantId);
     if (waiting === undefined) {
       const batch: WaitingBatch = { commands: [], answers: [] };
@@ -363,7 +365,17 @@ export class CommandHandler {
   /** Run `work` after every earlier piece of work of the same tenant in this process. */
   private serialized<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(tenantId) ?? Promise.resolve();
-    const next = previous.then(work, work);
+    this.busy.set(tenantId, (this.busy.get(tenantId) ?? 0) + 1);
+    const run = async (): Promise<T> => {
+      try {
+        return await work();
+      } finally {
+        const left = this.busy.get(tenantId)! - 1;
+        if (left === 0) this.busy.delete(tenantId);
+        else this.busy.set(tenantId, left);
+      }
+    };
+    const next = previous.then(run, run);
     const settled = next.then(
       () => undefined,
       () => undefined,
