@@ -101,9 +101,8 @@ export class CommandHandler {
   private readonly random: () => number;
   private readonly onSnapshotError: (error: unknown) => void;
   private readonly cache = new Map<string, Loaded>();
-  private readonly queues = new Map<string, Promise<unknown>>();
-  /** Per tenant, how many pieces of work are queued or under way (none once the last has finished). */
-  private readonly busy = new Map<string, number>();
+  /** Per tenant with work queued or under way: the end of its queue, and how many pieces are in it. */
+  private readonly queues = new Map<string, { tail: Promise<unknown>; pending: number }>();
   /** Per tenant, the commands that arrived while it was busy: they go next, together. */
   private readonly waiting = new Map<string, WaitingBatch>();
 
@@ -130,7 +129,7 @@ export class CommandHandler {
    */
   handle(command: CallParkCommand): Promise<CommandOutcome> {
     const { tenantId } = command;
-    if (!this.busy.has(tenantId)) return this.serialized(tenantId, () => this.handleOne(command));
+    if (!this.queues.has(tenantId)) return this.serialized(tenantId, () => this.handleOne(command));
     let waiting = this.waiting.get(tenantId);
     if (waiting === undefined) {
       const batch: WaitingBatch = { commands: [], answers: [] };
@@ -177,6 +176,7 @@ export class CommandHandler {
         outcomes.forEach((outcome, index) => answers[index]!.resolve(outcome));
         return;
       } catch (error) {
+        // Whatever failed, the state may hold the batch's events folded ahead: read it again.
         this.cache.delete(tenantId);
         if (error instanceof ConcurrencyExhausted) {
           for (const answer of answers) answer.reject(error);
@@ -215,15 +215,14 @@ export class CommandHandler {
       const data = events.map((event, index) => ({ id: eventIdFor(streamName, command.commandId, index), ...toStoredForm(event, metadata) }));
       try {
         const result = await this.store.appendToStream(streamName, data, { expectedRevision: loaded.revision ?? 'no_stream' });
-        if (result.nextExpectedRevision !== (loaded.revision ?? -1) + events.length) {
+        const firstRevision = result.nextExpectedRevision - events.length + 1;
+        if (firstRevision !== (loaded.revision ?? -1) + 1) {
           // The store held these events already, elsewhere in the stream (another process recorded
           // this command first, or it fell out of the window), and answered as to a retry: this
           // state is behind, and the command's outcome is what was stored then.
           this.cache.delete(command.tenantId);
-          const firstRevision = result.nextExpectedRevision - events.length + 1;
           return this.remembered(command.tenantId, { commandId: command.commandId, at: command.at, firstRevision, count: events.length, events: undefined }, attempts);
         }
-        const firstRevision = result.nextExpectedRevision - events.length + 1;
         events.forEach((event, index) => this.fold(loaded, event, metadata, firstRevision + index, result.position));
         this.maybeSnapshot(command.tenantId, loaded);
         return { kind: rejection ? 'rejected' : 'accepted', events, duplicate: false, position: result.position, attempts, ...(rejection ? { rejection } : {}) };
@@ -364,26 +363,22 @@ export class CommandHandler {
 
   /** Run `work` after every earlier piece of work of the same tenant in this process. */
   private serialized<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(tenantId) ?? Promise.resolve();
-    this.busy.set(tenantId, (this.busy.get(tenantId) ?? 0) + 1);
+    const queue = this.queues.get(tenantId) ?? { tail: Promise.resolve(), pending: 0 };
+    queue.pending++;
     const run = async (): Promise<T> => {
       try {
         return await work();
       } finally {
-        const left = this.busy.get(tenantId)! - 1;
-        if (left === 0) this.busy.delete(tenantId);
-        else this.busy.set(tenantId, left);
+        // The last piece of work done: the tenant is idle, and the next command goes at once.
+        if (--queue.pending === 0 && this.queues.get(tenantId) === queue) this.queues.delete(tenantId);
       }
     };
-    const next = previous.then(run, run);
-    const settled = next.then(
+    const next = queue.tail.then(run, run);
+    queue.tail = next.then(
       () => undefined,
       () => undefined,
     );
-    this.queues.set(tenantId, settled);
-    void settled.then(() => {
-      if (this.queues.get(tenantId) === settled) this.queues.delete(tenantId);
-    });
+    this.queues.set(tenantId, queue);
     return next;
   }
 

@@ -33,6 +33,7 @@ import {
   type Stores,
 } from './support/kafkaTestKit.js';
 
+// Without a broker: under CI=true this fails the run; elsewhere it prints a banner naming what to start, and the suite is skipped.
 const available = await requireKafka();
 
 describe.skipIf(!available)('a batch of signaling records', () => {
