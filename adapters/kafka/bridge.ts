@@ -49,9 +49,17 @@ export interface KafkaBridgeStatus {
   readonly lastError: string | undefined;
 }
 
+/** Whether the bridge works, and when not, why: what `/readyz` shows. */
+export interface KafkaHealth {
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
 export interface KafkaBridge {
-  /** Working: started, the consumer in its group, the publisher following the log, and the brokers answering. */
+  /** Working: started, every signaling partition advancing, the consumer in its group, the publisher following the log, and the brokers answering. */
   ready(): Promise<boolean>;
+  /** The same, and when not, what is wrong: the stalled partitions named, and why. */
+  health(): Promise<KafkaHealth>;
   /** Resolves once everything has started (or the bridge was stopped first). */
   started(): Promise<void>;
   /** Finish the commands and the directive batch under way, commit, and disconnect. */
@@ -170,8 +178,21 @@ export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
     return probe.ok;
   };
 
+  const health = async (): Promise<KafkaHealth> => {
+    if (state !== 'running') return { ok: false, detail: `the Kafka bridge is ${state}${lastError ? `: ${lastError}` : ''}` };
+    const stuck = consumer.stuck();
+    if (stuck !== undefined) return { ok: false, detail: stuck };
+    const { joined, lastError: consumerError } = consumer.status();
+    if (!joined) return { ok: false, detail: `the signaling consumer is not in its group${consumerError ? `: ${consumerError}` : ' yet'}` };
+    const { state: publishing, lastError: publisherError } = publisher.status();
+    if (publishing !== 'running') return { ok: false, detail: `the directive publisher is ${publishing}${publisherError ? `: ${publisherError}` : ''}` };
+    if (!(await brokersAnswer())) return { ok: false, detail: lastError ?? 'the brokers do not answer' };
+    return { ok: true };
+  };
+
   return {
-    ready: async () => state === 'running' && consumer.status().joined && publisher.status().state === 'running' && (await brokersAnswer()),
+    ready: async () => (await health()).ok,
+    health,
     started: () => starting,
     status: () => ({ state, consumer: consumer.status(), publisher: publisher.status(), lastError }),
     stop: async () => {

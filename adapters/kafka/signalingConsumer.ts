@@ -33,9 +33,11 @@ import type { KafkaConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { BackPressure } from './backPressure.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
-import { deadLetterMessage } from './deadLetter.js';
+import { deadLetterMessage, defaultDeadLetterLimits } from './deadLetter.js';
 import { kafkaMetricsOf, type KafkaMetrics } from './kafkaMetrics.js';
 import { PartitionCommits } from './partitionCommits.js';
+import { PartitionStalls, type PartitionStall } from './partitionStalls.js';
+import { sendsOf } from './recordSize.js';
 import { isCommandLane, laneOf, readSignalingRecord, type CommandItem, type DeadLetterItem, type SignalingItem } from './signalingBatch.js';
 import { TenantBatcher } from './tenantBatcher.js';
 import { runLanes } from './tenantLanes.js';
@@ -70,6 +72,10 @@ export interface SignalingConsumerTuning {
   readonly maxWaitTimeMs: number;
   /** Where a new group starts: the earliest retained record (true), so nothing produced before it joined is missed. */
   readonly fromBeginning: boolean;
+  /** The largest record batch of dead letters, in bytes (1,000,000: under the broker's default 1,048,588; KAFKA_DEAD_LETTER_MAX_BYTES). */
+  readonly deadLetterMaxBytes: number;
+  /** Failures in a row at one offset after which a partition counts as stalled, and crashes in a row after which the consumer does (3). */
+  readonly stallAfterFailures: number;
 }
 
 export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
@@ -85,6 +91,8 @@ export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
   maxBytesPerPartition: 1_048_576,
   maxWaitTimeMs: 1_000,
   fromBeginning: true,
+  deadLetterMaxBytes: defaultDeadLetterLimits.maxBytes,
+  stallAfterFailures: 3,
 };
 
 export interface SignalingConsumerOptions {
@@ -119,6 +127,10 @@ export interface SignalingConsumerStatus {
   readonly inFlight: number;
   readonly averageLatencyMs: number;
   readonly lastError: string | undefined;
+  /** The partitions that cannot advance (partitionStalls.ts). */
+  readonly stalled: readonly PartitionStall[];
+  /** Crashes since the last fetch that went through. */
+  readonly crashesInARow: number;
 }
 
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
@@ -129,6 +141,7 @@ export class SignalingConsumer {
   private readonly kafkaMetrics: KafkaMetrics | undefined;
   private readonly random: () => number;
   private readonly tenants: TenantBatcher;
+  private readonly stalls: PartitionStalls;
   private consumer: Consumer | undefined;
   private running = false;
   private joined = false;
@@ -148,6 +161,7 @@ export class SignalingConsumer {
     this.kafkaMetrics = kafkaMetricsOf(options.metrics);
     this.random = options.random ?? Math.random;
     this.tenants = new TenantBatcher((tenantId, commands) => options.handler.handleBatch(tenantId, commands));
+    this.stalls = new PartitionStalls(this.tuning.stallAfterFailures, options.clock, this.kafkaMetrics);
   }
 
   /** Join the group and consume in the background. */
@@ -186,7 +200,14 @@ export class SignalingConsumer {
       inFlight: load.inFlight,
       averageLatencyMs: load.averageMillis,
       lastError: this.lastError,
+      stalled: this.stalls.stalled(),
+      crashesInARow: this.stalls.crashesInARow(),
     };
+  }
+
+  /** Why signaling does not advance, naming the partitions (undefined while it does). */
+  stuck(): string | undefined {
+    return this.stalls.describe(this.options.config.signalingTopic);
   }
 
   private watch(consumer: Consumer): void {
@@ -198,15 +219,20 @@ export class SignalingConsumer {
         this.joined = true;
         this.memberId = payload.memberId;
         this.assigned = [...(payload.memberAssignment[this.options.config.signalingTopic] ?? [])].sort((a, b) => a - b);
+        this.stalls.keepOnly(this.assigned);
         this.options.logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions: this.assigned }, 'signaling consumer joined its group');
       }),
       consumer.on(events.CRASH, ({ payload }) => {
         this.joined = false;
         this.counts.crashes++;
         this.lastError = messageOf(payload.error);
-        this.options.logger.warn({ error: this.lastError, restart: payload.restart }, 'signaling consumer crashed');
-        if (!payload.restart) this.recover();
+        const inARow = this.stalls.crashed(this.lastError);
+        this.options.logger.warn({ error: this.lastError, restart: payload.restart, inARow }, 'signaling consumer crashed');
+        // Waits longer after each crash in a row: a consumer that connects but cannot fetch never spins.
+        if (!payload.restart) this.recover(inARow);
       }),
+      // A fetch whose records could all be read (kafkajs reports it only then).
+      consumer.on(events.FETCH, () => this.stalls.fetched()),
       consumer.on(events.STOP, () => {
         this.joined = false;
       }),
@@ -318,9 +344,11 @@ export class SignalingConsumer {
       const offset = batch.messages[handled - 1]!.offset;
       resolveOffset(offset);
       commits.resolve(offset, handled);
+      this.stalls.advanced(partition);
     }
     if (failure) {
       this.lastError = messageOf(failure.error);
+      this.stalls.failed(partition, batch.messages[handled]?.offset ?? batch.firstOffset() ?? '', this.lastError);
       // Keep what was stored: commit it before kafkajs retries the batch (best effort, it may be rebalancing).
       await commits.flush().catch(() => undefined);
       throw failure.error;
@@ -341,12 +369,13 @@ export class SignalingConsumer {
     return this.commits;
   }
 
-  /** A batch's dead letters, in one send. */
+  /** A batch's dead letters, in as few sends as fit the maximum size of a record batch. */
   private async deadLetter(batch: Batch, lane: readonly DeadLetterItem[]): Promise<void> {
     const { topic, partition } = batch;
     const context = { groupId: this.options.config.groupId, at: this.options.clock() };
-    const messages = lane.map(({ message, failure }) => deadLetterMessage({ topic, partition, message }, failure, context));
-    await this.options.producer.send({ topic: this.options.config.deadLetterTopic, messages });
+    const limits = { maxBytes: this.tuning.deadLetterMaxBytes };
+    const messages = lane.map(({ message, failure }) => deadLetterMessage({ topic, partition, message }, failure, context, limits));
+    for (const send of sendsOf(messages, limits.maxBytes)) await this.options.producer.send({ topic: this.options.config.deadLetterTopic, messages: send });
     for (const { message, failure } of lane) {
       this.counts.handled++;
       this.counts.deadLettered++;
@@ -385,6 +414,7 @@ export class SignalingConsumer {
         this.kafkaMetrics?.signaling.inc({ outcome: 'error' }, commands.length);
         this.lastError = messageOf(error);
         if (!this.running || !payload.isRunning()) throw error;
+        this.stalls.failed(payload.batch.partition, payload.batch.firstOffset() ?? '', this.lastError);
         this.counts.retries++;
         const delay = Math.min(5_000, this.tuning.retryDelayMs * 2 ** (attempt - 1));
         logger.warn({ tenantId, commands: commands.length, firstCommandId: commands[0]!.commandId, attempt, retryInMs: delay, error: this.lastError }, 'signaling commands failed; trying again');
