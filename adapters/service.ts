@@ -133,6 +133,7 @@ export const startService = async (config: Config, options: ServiceOptions = {})
         logger: logger.child({ component: 'kafka' }),
         metrics,
         ...(config.kafka.settings ? { security: config.kafka.settings.security, topics: config.kafka.settings.topics, consumer: config.kafka.settings.consumer } : {}),
+        ...(config.kafka.settings?.maxDecompressedBytes ? { maxDecompressedBytes: config.kafka.settings.maxDecompressedBytes } : {}),
       })
     : undefined;
 

@@ -30,6 +30,8 @@ export interface KafkaBridgeOptions {
   readonly metrics?: Metrics;
   /** TLS and SASL (kafkaSettingsFromEnv). */
   readonly security?: KafkaSecurity;
+  /** The most a compressed record batch may decompress to (64 MiB; compressionCodecs.ts). */
+  readonly maxDecompressedBytes?: number;
   /** Partitions and replication of the topics it creates. */
   readonly topics?: Partial<TopicLayout>;
   readonly consumer?: Partial<SignalingConsumerTuning>;
@@ -98,7 +100,10 @@ export const bridgeProducer = (kafka: Kafka): Producer =>
 export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
   const { kafka: config, logger } = options;
   const layout: TopicLayout = { ...defaultTopicLayout, ...options.topics };
-  const kafka = createKafka(config, logger, options.security ? { security: options.security } : {});
+  const kafka = createKafka(config, logger, {
+    ...(options.security ? { security: options.security } : {}),
+    ...(options.maxDecompressedBytes ? { maxDecompressedBytes: options.maxDecompressedBytes } : {}),
+  });
   const admin: Admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } });
   const producer = bridgeProducer(kafka);
   const publisher = new DirectivePublisher({

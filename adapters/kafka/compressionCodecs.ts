@@ -3,20 +3,28 @@
  * Java client, librdkafka) is read like any other. kafkajs decodes gzip itself and leaves the
  * others to extensions (`CompressionCodecs[type] = () => ({ compress, decompress })`); without
  * them one compressed batch fails every fetch from its broker. These are pure JavaScript:
+ * - gzip (node:zlib), as kafkajs's own but bounded;
  * - snappy (snappyjs): the Java client frames Snappy blocks the Xerial way (a magic header, then
  *   each block after its length); librdkafka may send a bare block; both are read, Xerial written;
  * - lz4 (lz4js): the LZ4 frame format, as Kafka writes it since record format v1;
  * - zstd (fzstd): read only; the bridge itself produces uncompressed records.
- * A batch decompresses to at most MAX_DECOMPRESSED_BYTES: a batch past it is refused, not read
- * into memory without end.
+ * A batch decompresses to at most `maxDecompressedBytes` (KAFKA_MAX_DECOMPRESSED_BYTES, 64 MiB):
+ * a batch past it is refused, not read into memory without end. A batch that cannot be
+ * decompressed fails its whole fetch (kafkajs decodes a broker's answer at once), so every
+ * failure is told to the listeners (the signaling consumer), which report it in `/readyz`.
  */
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { Decompress } from 'fzstd';
 import * as lz4 from 'lz4js';
 import * as snappy from 'snappyjs';
 
-/** The most one record batch may decompress to (64 MiB, 64 times Kafka's default largest batch). */
-export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
+/** The most one record batch may decompress to, by default (64 MiB, 64 times Kafka's default largest batch). */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
+
+/** Process-wide, as the codecs are: the latest one given to registerCompressionCodecs. */
+let maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES;
 
 /** What kafkajs asks of a codec: its encoder's bytes compressed, and a batch's records decompressed. */
 interface Codec {
@@ -24,10 +32,26 @@ interface Codec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
+const gzip = promisify(zlib.gzip);
+const unzip = promisify(zlib.unzip);
+
 const bufferOf = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 const tooBig = (codec: string, bytes: number): Error =>
-  new Error(`a ${codec} record batch decompresses to ${bytes.toLocaleString('en-US')} bytes or more, beyond the ${MAX_DECOMPRESSED_BYTES.toLocaleString('en-US')} allowed`);
+  new Error(`a ${codec} record batch decompresses to ${bytes.toLocaleString('en-US')} bytes or more, beyond the ${maxDecompressedBytes.toLocaleString('en-US')} allowed (KAFKA_MAX_DECOMPRESSED_BYTES)`);
+
+/** gzip as kafkajs has it, but bounded. */
+const gzipCodec: Codec = {
+  compress: async ({ buffer }) => gzip(buffer),
+  decompress: async (buffer) => {
+    try {
+      return await unzip(buffer, { maxOutputLength: maxDecompressedBytes });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooBig('gzip', maxDecompressedBytes + 1);
+      throw error;
+    }
+  },
+};
 
 /** Xerial's framing of Snappy blocks (snappy-java's SnappyOutputStream), which the Java client writes. */
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -47,7 +71,7 @@ const snappyCodec: Codec = {
   },
   decompress: async (buffer) => {
     if (buffer.length < XERIAL_HEADER_BYTES || !buffer.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) {
-      return bufferOf(snappy.uncompress(buffer, MAX_DECOMPRESSED_BYTES));
+      return bufferOf(snappy.uncompress(buffer, maxDecompressedBytes));
     }
     const blocks: Buffer[] = [];
     let total = 0;
@@ -56,7 +80,7 @@ const snappyCodec: Codec = {
       const length = buffer.readUInt32BE(at);
       at += 4;
       if (at + length > buffer.length) throw new Error('a snappy record batch ends inside a block');
-      const block = bufferOf(snappy.uncompress(buffer.subarray(at, at + length), MAX_DECOMPRESSED_BYTES - total));
+      const block = bufferOf(snappy.uncompress(buffer.subarray(at, at + length), maxDecompressedBytes - total));
       at += length;
       total += block.length;
       blocks.push(block);
@@ -69,7 +93,7 @@ const lz4Codec: Codec = {
   compress: async ({ buffer }) => bufferOf(lz4.compress(buffer)),
   decompress: async (buffer) => {
     const bound = lz4.decompressBound(buffer);
-    if (bound > MAX_DECOMPRESSED_BYTES) throw tooBig('lz4', bound);
+    if (bound > maxDecompressedBytes) throw tooBig('lz4', bound);
     return bufferOf(lz4.decompress(buffer, bound));
   },
 };
@@ -83,7 +107,7 @@ const zstdCodec: Codec = {
     let total = 0;
     const stream = new Decompress((chunk) => {
       total += chunk.length;
-      if (total > MAX_DECOMPRESSED_BYTES) throw tooBig('zstd', total);
+      if (total > maxDecompressedBytes) throw tooBig('zstd', total);
       chunks.push(Buffer.from(chunk));
     });
     stream.push(buffer, true);
@@ -91,15 +115,39 @@ const zstdCodec: Codec = {
   },
 };
 
-let registered = false;
+export type DecompressionFailure = (error: Error) => void;
+const listeners = new Set<DecompressionFailure>();
 
-/** Teach kafkajs snappy, lz4 and zstd, once per process (the codecs are kafkajs's globals). */
-export const registerCompressionCodecs = (): void => {
-  if (registered) return;
-  registered = true;
-  CompressionCodecs[CompressionTypes.Snappy] = () => snappyCodec;
-  CompressionCodecs[CompressionTypes.LZ4] = () => lz4Codec;
-  CompressionCodecs[CompressionTypes.ZSTD] = () => zstdCodec;
+/** Be told of every record batch that could not be decompressed; answers the way to stop. */
+export const onDecompressionFailure = (listener: DecompressionFailure): (() => void) => {
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
 };
 
+const reporting = (name: string, codec: Codec): Codec => ({
+  compress: (encoder) => codec.compress(encoder),
+  decompress: async (buffer) => {
+    try {
+      return await codec.decompress(buffer);
+    } catch (cause) {
+      const error = new Error(`a ${name} record batch cannot be decompressed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      for (const listener of listeners) listener(error);
+      throw error;
+    }
+  },
+});
+
 export const compressionCodecs = { snappy: snappyCodec, lz4: lz4Codec, zstd: zstdCodec } as const;
+
+let registered = false;
+
+/** Teach kafkajs snappy, lz4 and zstd (the codecs are kafkajs's globals, so this is for the whole process). */
+export const registerCompressionCodecs = (limits: { readonly maxDecompressedBytes?: number } = {}): void => {
+  if (limits.maxDecompressedBytes !== undefined) maxDecompressedBytes = limits.maxDecompressedBytes;
+  if (registered) return;
+  registered = true;
+  CompressionCodecs[CompressionTypes.GZIP] = () => reporting('gzip', gzipCodec);
+  CompressionCodecs[CompressionTypes.Snappy] = () => reporting('snappy', snappyCodec);
+  CompressionCodecs[CompressionTypes.LZ4] = () => reporting('lz4', lz4Codec);
+  CompressionCodecs[CompressionTypes.ZSTD] = () => reporting('zstd', zstdCodec);
+};

@@ -14,6 +14,8 @@ export interface KafkaClientOptions {
   readonly connectionTimeoutMs?: number;
   /** How long a request may take, in ms (30,000). */
   readonly requestTimeoutMs?: number;
+  /** The most a compressed record batch may decompress to (64 MiB; for the whole process, as kafkajs's codecs are). */
+  readonly maxDecompressedBytes?: number;
 }
 
 const sslOptions = (ssl: NonNullable<KafkaSecurity['ssl']>): KafkajsConfig['ssl'] => ({
@@ -41,7 +43,7 @@ const saslOptions = ({ mechanism, username, password }: NonNullable<KafkaSecurit
 export const createKafka = (config: Pick<KafkaConfig, 'brokers' | 'clientId'>, logger: BridgeLogger, options: KafkaClientOptions = {}): Kafka => {
   const { security = {} } = options;
   // Whatever codec the media tier compresses with.
-  registerCompressionCodecs();
+  registerCompressionCodecs(options.maxDecompressedBytes === undefined ? {} : { maxDecompressedBytes: options.maxDecompressedBytes });
   return new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],

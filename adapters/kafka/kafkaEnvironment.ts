@@ -15,6 +15,7 @@
  * | KAFKA_SIGNALING_PARTITIONS       | partitions of a created signaling topic (6)              |
  * | KAFKA_DIRECTIVES_PARTITIONS      | partitions of a created directives topic (6)             |
  * | KAFKA_DEAD_LETTER_MAX_BYTES      | largest dead-letter record batch (1,000,000; at least 16,384): at most the dead-letter topic's max.message.bytes |
+ * | KAFKA_MAX_DECOMPRESSED_BYTES     | most a compressed record batch may decompress to (67,108,864: 64 MiB) |
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
@@ -40,6 +41,8 @@ export interface KafkaSettings {
   readonly security: KafkaSecurity;
   readonly topics: Partial<TopicLayout>;
   readonly consumer: Partial<Pick<SignalingConsumerTuning, 'deadLetterMaxBytes'>>;
+  /** The most a compressed record batch may decompress to (compressionCodecs.ts). */
+  readonly maxDecompressedBytes?: number;
 }
 
 const Flag = new t.Type<boolean, string, unknown>(
@@ -101,6 +104,7 @@ const variables = {
   KAFKA_SIGNALING_PARTITIONS: Count(10_000),
   KAFKA_DIRECTIVES_PARTITIONS: Count(10_000),
   KAFKA_DEAD_LETTER_MAX_BYTES: WholeNumber(MIN_DEAD_LETTER_BYTES, 100 * 1024 * 1024),
+  KAFKA_MAX_DECOMPRESSED_BYTES: WholeNumber(1024 * 1024, 1024 * 1024 * 1024),
 } as const;
 
 export type KafkaVariableName = keyof typeof variables;
@@ -150,5 +154,5 @@ export const kafkaSettingsFromEnv = (env: Readonly<Record<string, string | undef
     ...(v.KAFKA_DIRECTIVES_PARTITIONS ? { directivesPartitions: v.KAFKA_DIRECTIVES_PARTITIONS } : {}),
   };
   const consumer = v.KAFKA_DEAD_LETTER_MAX_BYTES ? { deadLetterMaxBytes: v.KAFKA_DEAD_LETTER_MAX_BYTES } : {};
-  return { security, topics, consumer };
+  return { security, topics, consumer, ...(v.KAFKA_MAX_DECOMPRESSED_BYTES ? { maxDecompressedBytes: v.KAFKA_MAX_DECOMPRESSED_BYTES } : {}) };
 };

@@ -1,10 +1,12 @@
 /**
  * What keeps signaling from advancing, for `/readyz` and `/metrics`: a partition whose batch
  * fails again and again at the same offset (a lane the store keeps refusing, a dead letter the
- * broker keeps refusing), and a consumer that crashes again and again without a fetch going
- * through (a batch it cannot read). A partition counts as stalled from its `threshold`-th failure
- * in a row at one offset until it advances; the consumer, from its `threshold`-th crash in a row
- * until a fetch succeeds. The crashes in a row also set how long to wait before the next start.
+ * broker keeps refusing), and a consumer that fails again and again without a fetch going
+ * through (a batch it cannot decompress, a crash). A partition counts as stalled from its
+ * `threshold`-th failure in a row at one offset until it advances; the consumer, from its
+ * `threshold`-th failure in a row until a fetch goes through. The failures in a row also set how
+ * long to wait before starting a new consumer (restartDelayMs): one that connects but cannot
+ * fetch never spins.
  */
 import type { KafkaMetrics } from './kafkaMetrics.js';
 
@@ -19,8 +21,11 @@ export interface PartitionStall {
   readonly error: string;
 }
 
-export interface ConsumerCrashes {
-  /** Crashes since the last fetch that went through. */
+/** The wait before a new consumer after `inARow` failures in a row: 1 s, doubling up to 30 s. */
+export const restartDelayMs = (inARow: number): number => Math.min(30_000, 1_000 * 2 ** Math.max(0, Math.min(inARow, 16) - 1));
+
+export interface ReadFailures {
+  /** Failures (crashes, batches that cannot be decompressed) since the last fetch that went through. */
   readonly inARow: number;
   readonly since: number;
   readonly error: string;
@@ -28,7 +33,7 @@ export interface ConsumerCrashes {
 
 export class PartitionStalls {
   private readonly failing = new Map<number, PartitionStall>();
-  private crashes: ConsumerCrashes = { inARow: 0, since: 0, error: '' };
+  private failures: ReadFailures = { inARow: 0, since: 0, error: '' };
 
   constructor(
     private readonly threshold: number,
@@ -57,20 +62,25 @@ export class PartitionStalls {
     this.gauge();
   }
 
-  /** The consumer crashed; answers the crashes in a row. */
+  /** The consumer crashed; answers the failures in a row. */
   crashed(error: string): number {
-    this.crashes = { inARow: this.crashes.inARow + 1, since: this.crashes.inARow === 0 ? this.clock() : this.crashes.since, error };
     this.metrics?.consumerCrashes.inc();
-    return this.crashes.inARow;
+    return this.readFailed(error);
+  }
+
+  /** A fetch failed (a batch that cannot be decompressed fails its whole fetch); answers the failures in a row. */
+  readFailed(error: string): number {
+    this.failures = { inARow: this.failures.inARow + 1, since: this.failures.inARow === 0 ? this.clock() : this.failures.since, error };
+    return this.failures.inARow;
   }
 
   /** A fetch went through: the consumer reads again. */
   fetched(): void {
-    if (this.crashes.inARow > 0) this.crashes = { inARow: 0, since: 0, error: '' };
+    if (this.failures.inARow > 0) this.failures = { inARow: 0, since: 0, error: '' };
   }
 
-  crashesInARow(): number {
-    return this.crashes.inARow;
+  failuresInARow(): number {
+    return this.failures.inARow;
   }
 
   /** The partitions that cannot advance, by partition. */
@@ -83,8 +93,8 @@ export class PartitionStalls {
     const reasons = this.stalled().map(
       (stall) => `signaling partition ${topic}/${stall.partition} cannot advance past offset ${stall.offset}: ${stall.error} (${stall.failures} failures in a row since ${new Date(stall.since).toISOString()})`,
     );
-    const { inARow, since, error } = this.crashes;
-    if (inARow >= this.threshold) reasons.push(`the signaling consumer of ${topic} crashed ${inARow} times in a row since ${new Date(since).toISOString()} without a fetch going through: ${error}`);
+    const { inARow, since, error } = this.failures;
+    if (inARow >= this.threshold) reasons.push(`the signaling consumer of ${topic} failed ${inARow} times in a row since ${new Date(since).toISOString()} without a fetch going through: ${error}`);
     return reasons.length > 0 ? reasons.join('; ') : undefined;
   }
 

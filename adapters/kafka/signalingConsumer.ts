@@ -36,7 +36,8 @@ import { messageOf, type BridgeLogger } from './bridgeLogger.js';
 import { deadLetterMessage, defaultDeadLetterLimits } from './deadLetter.js';
 import { kafkaMetricsOf, type KafkaMetrics } from './kafkaMetrics.js';
 import { PartitionCommits } from './partitionCommits.js';
-import { PartitionStalls, type PartitionStall } from './partitionStalls.js';
+import { onDecompressionFailure } from './compressionCodecs.js';
+import { PartitionStalls, restartDelayMs, type PartitionStall } from './partitionStalls.js';
 import { sendsOf } from './recordSize.js';
 import { isCommandLane, laneOf, readSignalingRecord, type CommandItem, type DeadLetterItem, type SignalingItem } from './signalingBatch.js';
 import { TenantBatcher } from './tenantBatcher.js';
@@ -129,8 +130,8 @@ export interface SignalingConsumerStatus {
   readonly lastError: string | undefined;
   /** The partitions that cannot advance (partitionStalls.ts). */
   readonly stalled: readonly PartitionStall[];
-  /** Crashes since the last fetch that went through. */
-  readonly crashesInARow: number;
+  /** Failures (crashes, batches that cannot be decompressed) since the last fetch that went through. */
+  readonly failuresInARow: number;
 }
 
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
@@ -201,7 +202,7 @@ export class SignalingConsumer {
       averageLatencyMs: load.averageMillis,
       lastError: this.lastError,
       stalled: this.stalls.stalled(),
-      crashesInARow: this.stalls.crashesInARow(),
+      failuresInARow: this.stalls.failuresInARow(),
     };
   }
 
@@ -213,6 +214,12 @@ export class SignalingConsumer {
   private watch(consumer: Consumer): void {
     const { events } = consumer;
     this.unsubscribe.push(
+      // kafkajs retries such a fetch, and crashes at last: meanwhile readiness says why.
+      onDecompressionFailure((error) => {
+        this.lastError = error.message;
+        this.stalls.readFailed(error.message);
+        this.options.logger.warn({ error: error.message, inARow: this.stalls.failuresInARow() }, 'a signaling fetch failed: a record batch cannot be decompressed');
+      }),
       consumer.on(events.GROUP_JOIN, ({ payload }) => {
         // A new generation: offsets are what the group holds now.
         this.commits?.clear();
@@ -289,9 +296,9 @@ export class SignalingConsumer {
    * kafkajs restarts a consumer after a crash it deems retriable, and gives up on the others: then
    * a new consumer takes its place, after a pause, for as long as this one is meant to run.
    */
-  private recover(attempt = 1): void {
+  private recover(attempt: number): void {
     if (!this.running) return;
-    const delay = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+    const delay = restartDelayMs(attempt);
     this.options.logger.warn({ attempt, retryInMs: delay, error: this.lastError }, 'signaling consumer stopped after a crash; starting a new one');
     this.recovery = setTimeout(() => {
       void (async () => {

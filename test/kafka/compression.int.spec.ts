@@ -2,13 +2,15 @@
  * A media tier may compress its record batches with any codec Kafka supports. Records written by
  * Apache Kafka's own Java producer in gzip, snappy, lz4 and zstd batches are each read, decided
  * and recorded; a record of such a batch that cannot be read is dead-lettered as it came; and
- * the bridge stays ready.
+ * the bridge stays ready. A batch that cannot be decompressed (here: it would decompress beyond
+ * the bound) makes the bridge not ready, saying why, until it can be read.
  */
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConfig } from '../../adapters/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
+import { registerCompressionCodecs } from '../../adapters/kafka/compressionCodecs.js';
 import { readDeadLetter } from '../../adapters/kafka/deadLetter.js';
 import { Metrics } from '../../adapters/metrics.js';
 import { produceWithJava, requireKafkaTools, type KafkaCodec } from './support/javaProducer.js';
@@ -79,5 +81,56 @@ describe.skipIf(!available)('compressed signaling from a Java producer', () => {
 
     expect(await bridge.health()).toEqual({ ok: true });
     expect(bridge.status().consumer).toMatchObject({ crashes: 0, deadLettered: 1, stalled: [] });
+  });
+});
+
+describe.skipIf(!available)('a compressed batch that cannot be decompressed', () => {
+  const tenant = uniqueTenant('bomb');
+  let config: KafkaConfig;
+  let stores: Stores;
+  let bridge: KafkaBridge;
+
+  beforeAll(async () => {
+    config = uniqueKafkaConfig(kafkaBrokers()!, 'decompression');
+    stores = await openStores();
+    await enablePark(stores.handler, tenant);
+    bridge = startKafkaBridge({
+      kafka: config,
+      handler: stores.handler,
+      store: stores.store,
+      readStore: stores.readStore,
+      clock: Date.now,
+      logger: silentLogger,
+      metrics: new Metrics(),
+      topics: { signalingPartitions: 1, directivesPartitions: 1 },
+      maxDecompressedBytes: 1024 * 1024,
+    });
+    await bridge.started();
+  });
+
+  afterAll(async () => {
+    registerCompressionCodecs({ maxDecompressedBytes: 64 * 1024 * 1024 });
+    await bridge?.stop();
+    await stores?.close();
+  });
+
+  it('makes the bridge not ready, naming the cause, until the batch can be read', { timeout: 180_000 }, async () => {
+    await eventually('the bridge to be ready', () => bridge.ready());
+    // 1.5 MB that lz4 makes a few kilobytes of: more than the bridge may decompress.
+    const bloated = { ...signal.park(tenant, 'call-bloated'), padding: 'a'.repeat(1_500_000) };
+    const behind = signal.park(tenant, 'call-behind-the-bloated-batch');
+    await produceWithJava(config.brokers.join(','), config.signalingTopic, 'lz4', [{ key: bloated.callId, value: JSON.stringify(bloated) }], ['max.request.size=4000000']);
+    await produceWithJava(config.brokers.join(','), config.signalingTopic, 'none', [{ key: behind.callId, value: JSON.stringify(behind) }]);
+
+    await eventually('the bridge to say it cannot read', async () => !(await bridge.ready()), 60_000);
+    const health = await bridge.health();
+    expect(health.detail).toMatch(/the signaling consumer of \S+ failed \d+ times in a row .*: a lz4 record batch cannot be decompressed: .*KAFKA_MAX_DECOMPRESSED_BYTES/);
+    expect(bridge.status().consumer.failuresInARow).toBeGreaterThanOrEqual(3);
+
+    // Allowed to decompress it, the bridge reads on: the bloated record is dead-lettered, the park behind it recorded.
+    registerCompressionCodecs({ maxDecompressedBytes: 64 * 1024 * 1024 });
+    await eventually('the park behind the batch to be recorded', async () => (await tenantEvents(stores.store, tenant)).some((event) => event.type === 'Parked'), 120_000, 100);
+    await eventually('the bridge to be ready again', () => bridge.ready(), 60_000);
+    expect(bridge.status().consumer).toMatchObject({ deadLettered: 1, failuresInARow: 0 });
   });
 });

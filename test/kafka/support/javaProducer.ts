@@ -27,10 +27,16 @@ export const requireKafkaTools = (): Promise<boolean> =>
 
 /**
  * Produce `records` (key and value, one a line) with the console producer, compressed with
- * `codec`, in as few batches as they fit (one, for a few records). Resolves once it has exited
- * after sending them all.
+ * `codec`, in as few batches as they fit (one, for a few records), with producer properties
+ * (`name=value`) besides. Resolves once it has exited after sending them all.
  */
-export const produceWithJava = async (brokers: string, topic: string, codec: KafkaCodec, records: readonly { key: string; value: string }[]): Promise<void> => {
+export const produceWithJava = async (
+  brokers: string,
+  topic: string,
+  codec: KafkaCodec,
+  records: readonly { key: string; value: string }[],
+  producerProperties: readonly string[] = [],
+): Promise<void> => {
   const logs = mkdtempSync(join(tmpdir(), 'callpark-console-producer-'));
   const child = spawn(
     java(),
@@ -56,6 +62,7 @@ export const produceWithJava = async (brokers: string, topic: string, codec: Kaf
       'linger.ms=60000',
       '--producer-property',
       'batch.size=1048576',
+      ...producerProperties.flatMap((property) => ['--producer-property', property]),
       '--property',
       'parse.key=true',
       '--property',
