@@ -89,10 +89,37 @@ const snappyCodec: Codec = {
   },
 };
 
+/** An LZ4 block decompresses to at most 255 times its size (a match's length grows by 255 a byte). */
+const LZ4_MAX_RATIO = 255;
+const LZ4_BLOCK_MAX_BYTES: Readonly<Record<number, number>> = { 4: 64 * 1024, 5: 256 * 1024, 6: 1024 * 1024, 7: 4 * 1024 * 1024 };
+
+/**
+ * The most an LZ4 frame decompresses to, from its block sizes: an uncompressed block's own size,
+ * a compressed one's at most the frame's largest block and 255 times its size.
+ */
+const lz4FrameBound = (frame: Buffer): number => {
+  if (frame.length < 7 || frame.readUInt32LE(0) !== 0x184d2204) throw new Error('invalid magic number');
+  const flags = frame[4]!;
+  const blockMax = LZ4_BLOCK_MAX_BYTES[(frame[5]! >> 4) & 0x07];
+  if (blockMax === undefined) throw new Error('invalid block size');
+  const blockChecksum = (flags & 0x10) !== 0;
+  let at = 7 + ((flags & 0x08) !== 0 ? 8 : 0);
+  let bound = 0;
+  for (;;) {
+    if (at + 4 > frame.length) throw new Error('the frame ends inside a block size');
+    const word = frame.readUInt32LE(at);
+    at += 4;
+    if (word === 0) return bound;
+    const size = word & 0x7fffffff;
+    bound += (word & 0x80000000) !== 0 ? size : Math.min(blockMax, size * LZ4_MAX_RATIO);
+    at += size + (blockChecksum ? 4 : 0);
+  }
+};
+
 const lz4Codec: Codec = {
   compress: async ({ buffer }) => bufferOf(lz4.compress(buffer)),
   decompress: async (buffer) => {
-    const bound = lz4.decompressBound(buffer);
+    const bound = lz4FrameBound(buffer);
     if (bound > maxDecompressedBytes) throw tooBig('lz4', bound);
     return bufferOf(lz4.decompress(buffer, bound));
   },

@@ -2,8 +2,6 @@
 declare module 'lz4js' {
   /** An LZ4 frame's content, or throws. `maxSize` is the room to decompress into (found from the frame when not given). */
   export function decompress(src: Uint8Array, maxSize?: number): Uint8Array;
-  /** The most an LZ4 frame decompresses to, read from its header and block sizes. */
-  export function decompressBound(src: Uint8Array): number;
   /** An LZ4 frame of `src`. */
   export function compress(src: Uint8Array, maxSize?: number): Uint8Array;
 }
