@@ -5,7 +5,6 @@
  */
 import { gzipSync } from 'node:zlib';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
-import * as snappy from 'snappyjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, onDecompressionFailure, registerCompressionCodecs } from '../../adapters/kafka/compressionCodecs.js';
 
@@ -13,7 +12,9 @@ interface Codec {
   compress(encoder: { buffer: Buffer }): Promise<Buffer>;
   decompress(buffer: Buffer): Promise<Buffer>;
 }
-const codec = (type: CompressionTypes): Codec => (CompressionCodecs[type] as () => Codec)();
+const codec = (type: CompressionTypes): Codec => (CompressionCodecs as Record<number, () => Codec>)[type]!();
+/** The Snappy block inside the Xerial framing of a short input (its one block, after the 16-byte header and the block's length). */
+const bareSnappy = async (input: Buffer): Promise<Buffer> => (await codec(CompressionTypes.Snappy).compress({ buffer: input })).subarray(20);
 
 const records = Buffer.from(JSON.stringify(Array.from({ length: 500 }, (_, n) => ({ type: 'park.requested', callId: `call-${n}`, tenantId: 'contoso' }))));
 /** `{"type":"park.requested","callId":"call-1"}`, by the zstd command line tool. */
@@ -39,7 +40,8 @@ describe('compression codecs', () => {
   it('writes snappy in the Xerial framing the Java client reads, and reads a bare Snappy block as librdkafka may send', async () => {
     const framed = await codec(CompressionTypes.Snappy).compress({ buffer: records });
     expect(framed.subarray(0, 8)).toEqual(Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]));
-    expect(Buffer.compare(await codec(CompressionTypes.Snappy).decompress(snappy.compress(records)), records)).toBe(0);
+    const short = records.subarray(0, 10_000);
+    expect(Buffer.compare(await codec(CompressionTypes.Snappy).decompress(await bareSnappy(short)), short)).toBe(0);
   });
 
   it('writes lz4 in the LZ4 frame format', async () => {
@@ -57,7 +59,8 @@ describe('compression codecs', () => {
     const bombs: [CompressionTypes, Buffer][] = [
       [CompressionTypes.GZIP, gzipSync(zeros)],
       [CompressionTypes.Snappy, await codec(CompressionTypes.Snappy).compress({ buffer: zeros })],
-      [CompressionTypes.Snappy, snappy.compress(zeros)],
+      // A bare Snappy block that says it holds 3,000,000 bytes (its length, a varint, comes first).
+      [CompressionTypes.Snappy, Buffer.from([0xc0, 0x8d, 0xb7, 0x01, 0x00])],
       [CompressionTypes.LZ4, await codec(CompressionTypes.LZ4).compress({ buffer: zeros })],
       [CompressionTypes.ZSTD, zstdZeros],
     ];
@@ -71,7 +74,7 @@ describe('compression codecs', () => {
     expect(told.map((message) => message.split(' ')[1])).toEqual(['gzip', 'snappy', 'snappy', 'lz4', 'zstd']);
     // Within the bound, the same batches are read.
     registerCompressionCodecs({ maxDecompressedBytes: 4 * 1024 * 1024 });
-    for (const [type, bomb] of bombs) expect((await codec(type).decompress(bomb)).length).toBe(zeros.length);
+    for (const [type, bomb] of bombs.filter(([, bomb]) => bomb.length > 5)) expect((await codec(type).decompress(bomb)).length).toBe(zeros.length);
   });
 
   it('says what is wrong with a batch that is not what its codec says', async () => {
