@@ -10,8 +10,10 @@
  * - zstd (fzstd): read only; the bridge itself produces uncompressed records.
  * A batch decompresses to at most `maxDecompressedBytes` (KAFKA_MAX_DECOMPRESSED_BYTES, 64 MiB):
  * a batch past it is refused, not read into memory without end. A batch that cannot be
- * decompressed fails its whole fetch (kafkajs decodes a broker's answer at once), so every
- * failure is told to the listeners (the signaling consumer), which report it in `/readyz`.
+ * decompressed would fail its whole fetch (kafkajs decodes a broker's answer at once), so it is
+ * answered with stand-in records the consumer dead-letters (unreadableBatch.ts); when even that
+ * is not possible, the fetch fails and the listeners (the signaling consumer) are told, to say it
+ * in `/readyz`.
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
@@ -19,6 +21,7 @@ import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { Decompress } from 'fzstd';
 import * as lz4 from 'lz4js';
 import * as snappy from 'snappyjs';
+import { standInRecords } from './unreadableBatch.js';
 
 /** The most one record batch may decompress to, by default (64 MiB, 64 times Kafka's default largest batch). */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
@@ -158,6 +161,8 @@ const reporting = (name: string, codec: Codec): Codec => ({
       return await codec.decompress(buffer);
     } catch (cause) {
       const error = new Error(`a ${name} record batch cannot be decompressed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      const standIns = standInRecords(buffer, error.message);
+      if (standIns !== undefined) return standIns;
       for (const listener of listeners) listener(error);
       throw error;
     }

@@ -21,7 +21,7 @@ import type { Undecodable, UndecodableReason } from './signalingDecoding.js';
 export const DEAD_LETTER_HEADER_PREFIX = 'callpark.dlt.';
 
 export const deadLetterHeader = {
-  /** `empty`, `invalid-json`, `unknown-type` or `invalid-message`. */
+  /** `empty`, `invalid-json`, `unknown-type`, `invalid-message` or `unreadable-batch`. */
   reason: 'callpark.dlt.reason',
   /** What is wrong, for a person: `$.parker.endpoint: expected one of …; $.media: …`. */
   error: 'callpark.dlt.error',

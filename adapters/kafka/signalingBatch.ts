@@ -10,6 +10,7 @@ import type { CallParkCommand } from '../../domain/commands.js';
 import { toCommand, type SignalingMessage } from '../../domain/signaling.js';
 import { uuidV5 } from '../eventIds.js';
 import { decodeSignaling, type Undecodable } from './signalingDecoding.js';
+import { unreadableBatchOf } from './unreadableBatch.js';
 
 export type SignalingItem = CommandItem | DeadLetterItem;
 
@@ -35,6 +36,8 @@ export interface Admission {
 }
 
 export const readSignalingRecord = (message: KafkaMessage, admission: Admission): SignalingItem => {
+  const unreadable = unreadableBatchOf(message);
+  if (unreadable !== undefined) return { kind: 'dead-letter', message, failure: { reason: 'unreadable-batch', issues: [{ path: '$', message: unreadable }] } };
   const decoded = decodeSignaling(message.value);
   if (E.isLeft(decoded)) return { kind: 'dead-letter', message, failure: decoded.left };
   const signal = decoded.right;

@@ -3,7 +3,7 @@
  * Apache Kafka's own Java producer in gzip, snappy, lz4 and zstd batches are each read, decided
  * and recorded; a record of such a batch that cannot be read is dead-lettered as it came; and
  * the bridge stays ready. A batch that cannot be decompressed (here: it would decompress beyond
- * the bound) makes the bridge not ready, saying why, until it can be read.
+ * the bound) is dead-lettered, and stops no partition.
  */
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ describe.skipIf(!available)('compressed signaling from a Java producer', () => {
 });
 
 describe.skipIf(!available)('a compressed batch that cannot be decompressed', () => {
-  const tenant = uniqueTenant('bomb');
+  const tenant = uniqueTenant('bloated');
   let config: KafkaConfig;
   let stores: Stores;
   let bridge: KafkaBridge;
@@ -102,7 +102,7 @@ describe.skipIf(!available)('a compressed batch that cannot be decompressed', ()
       clock: Date.now,
       logger: silentLogger,
       metrics: new Metrics(),
-      topics: { signalingPartitions: 1, directivesPartitions: 1 },
+      topics: { signalingPartitions: 3, directivesPartitions: 1 },
       maxDecompressedBytes: 1024 * 1024,
     });
     await bridge.started();
@@ -114,23 +114,40 @@ describe.skipIf(!available)('a compressed batch that cannot be decompressed', ()
     await stores?.close();
   });
 
-  it('makes the bridge not ready, naming the cause, until the batch can be read', { timeout: 180_000 }, async () => {
+  it('dead-letters its records, with its compressed bytes and why, and stops no partition', { timeout: 180_000 }, async () => {
     await eventually('the bridge to be ready', () => bridge.ready());
-    // 1.5 MB that lz4 makes a few kilobytes of: more than the bridge may decompress.
+    // 1.5 MB that lz4 makes a few kilobytes of: more than the bridge may decompress. One call, so one batch of two records.
     const bloated = { ...signal.park(tenant, 'call-bloated'), padding: 'a'.repeat(1_500_000) };
-    const behind = signal.park(tenant, 'call-behind-the-bloated-batch');
-    await produceWithJava(config.brokers.join(','), config.signalingTopic, 'lz4', [{ key: bloated.callId, value: JSON.stringify(bloated) }], ['max.request.size=4000000']);
-    await produceWithJava(config.brokers.join(','), config.signalingTopic, 'none', [{ key: behind.callId, value: JSON.stringify(behind) }]);
+    const ended = signal.ended(tenant, 'call-bloated');
+    await produceWithJava(config.brokers.join(','), config.signalingTopic, 'lz4', [bloated, ended].map((message) => ({ key: message.callId, value: JSON.stringify(message) })), ['max.request.size=4000000', 'batch.size=4000000']);
+    const parks = Array.from({ length: 12 }, (_, call) => signal.park(tenant, `call-healthy-${call}`));
+    await produceWithJava(config.brokers.join(','), config.signalingTopic, 'lz4', parks.map((park) => ({ key: park.callId, value: JSON.stringify(park) })));
 
-    await eventually('the bridge to say it cannot read', async () => !(await bridge.ready()), 60_000);
-    const health = await bridge.health();
-    expect(health.detail).toMatch(/the signaling consumer of \S+ failed \d+ times in a row .*: a lz4 record batch cannot be decompressed: .*KAFKA_MAX_DECOMPRESSED_BYTES/);
-    expect(bridge.status().consumer.failuresInARow).toBeGreaterThanOrEqual(3);
+    const parked = async (): Promise<number> => (await tenantEvents(stores.store, tenant)).filter((event) => event.type === 'Parked').length;
+    await eventually('every park of every partition to be recorded', async () => (await parked()) === parks.length, 60_000, 100);
 
-    // Allowed to decompress it, the bridge reads on: the bloated record is dead-lettered, the park behind it recorded.
-    registerCompressionCodecs({ maxDecompressedBytes: 64 * 1024 * 1024 });
-    await eventually('the park behind the batch to be recorded', async () => (await tenantEvents(stores.store, tenant)).some((event) => event.type === 'Parked'), 120_000, 100);
-    await eventually('the bridge to be ready again', () => bridge.ready(), 60_000);
-    expect(bridge.status().consumer).toMatchObject({ deadLettered: 1, failuresInARow: 0 });
+    const deadLetters: KafkaMessage[] = [];
+    const dlt: Consumer = testKafka(config.brokers).consumer({ groupId: `${config.groupId}-dlt-reader`, maxWaitTimeInMs: 100 });
+    try {
+      await dlt.connect();
+      await dlt.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
+      await dlt.run({ eachMessage: async ({ message }) => void deadLetters.push(message) });
+      await eventually('the dead letters of the batch', () => deadLetters.length >= 2);
+    } finally {
+      await dlt.disconnect();
+    }
+    expect(deadLetters).toHaveLength(2);
+    const [first, second] = deadLetters.map((record) => ({ record, letter: readDeadLetter(record.headers)! }));
+    for (const { letter } of [first!, second!]) {
+      expect(letter.reason).toBe('unreadable-batch');
+      expect(letter.error).toMatch(/a lz4 record batch cannot be decompressed: .*KAFKA_MAX_DECOMPRESSED_BYTES/);
+    }
+    expect(BigInt(second!.letter.source.offset) - BigInt(first!.letter.source.offset)).toBe(1n);
+    // The first carries the batch's compressed records: an LZ4 frame.
+    expect(first!.record.value!.readUInt32LE(0)).toBe(0x184d2204);
+    expect(first!.record.value!.length).toBeLessThan(100_000);
+
+    expect(await bridge.health()).toEqual({ ok: true });
+    expect(bridge.status().consumer).toMatchObject({ deadLettered: 2, failuresInARow: 0, crashes: 0 });
   });
 });

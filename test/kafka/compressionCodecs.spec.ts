@@ -3,10 +3,22 @@
  * bound on what a batch may decompress to. (compression.int.spec.ts reads the batches of Apache
  * Kafka's own Java producer in each codec.)
  */
+import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, onDecompressionFailure, registerCompressionCodecs } from '../../adapters/kafka/compressionCodecs.js';
+import { UNREADABLE_BATCH_HEADER } from '../../adapters/kafka/unreadableBatch.js';
+
+// kafkajs's own encoding and decoding of a record batch, as a fetch answer carries it.
+const require = createRequire(import.meta.url);
+type Encoded = { buffer: Buffer };
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+  RecordBatch: (batch: { compression: CompressionTypes; firstOffset: string; lastOffsetDelta: number; records: Encoded[] }) => Promise<Encoded>;
+};
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (record: { offsetDelta: number; key: Buffer; value: Buffer }) => Encoded;
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
+const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (decoder: unknown) => Promise<{ records: { offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer> }[] }>;
 
 interface Codec {
   compress(encoder: { buffer: Buffer }): Promise<Buffer>;
@@ -75,6 +87,28 @@ describe('compression codecs', () => {
     // Within the bound, the same batches are read.
     registerCompressionCodecs({ maxDecompressedBytes: 4 * 1024 * 1024 });
     for (const [type, bomb] of bombs.filter(([, bomb]) => bomb.length > 5)) expect((await codec(type).decompress(bomb)).length).toBe(zeros.length);
+  });
+
+  it('answers a batch it cannot decompress with stand-ins, one per offset, the first carrying the compressed records', async () => {
+    registerCompressionCodecs({ maxDecompressedBytes: 1024 * 1024 });
+    const records = [0, 1, 2].map((offsetDelta) => Record({ offsetDelta, key: Buffer.from('call-1'), value: Buffer.alloc(600_000, 'a') }));
+    const batch = await RecordBatch({ compression: CompressionTypes.LZ4, firstOffset: '100', lastOffsetDelta: 2, records });
+    expect(batch.buffer.length).toBeLessThan(20_000);
+    const told: string[] = [];
+    const stop = onDecompressionFailure((error) => told.push(error.message));
+    try {
+      const decoded = await decodeBatch(new Decoder(batch.buffer));
+      expect(decoded.records.map((record) => record.offset)).toEqual(['100', '101', '102']);
+      for (const record of decoded.records) expect(record.headers[UNREADABLE_BATCH_HEADER]?.toString()).toMatch(/^a lz4 record batch cannot be decompressed: .*1,048,576 allowed/);
+      expect(decoded.records[0]!.value!.readUInt32LE(0)).toBe(0x184d2204);
+      expect(decoded.records.slice(1).map((record) => record.value)).toEqual([null, null]);
+      expect(told).toEqual([]);
+      // Allowed to, it reads the records themselves.
+      registerCompressionCodecs({ maxDecompressedBytes: 4 * 1024 * 1024 });
+      expect((await decodeBatch(new Decoder(batch.buffer))).records.map((record) => record.value!.length)).toEqual([600_000, 600_000, 600_000]);
+    } finally {
+      stop();
+    }
   });
 
   it('says what is wrong with a batch that is not what its codec says', async () => {
