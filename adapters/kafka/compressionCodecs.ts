@@ -17,7 +17,7 @@
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { Decompress } from 'fzstd';
 import * as lz4 from 'lz4js';
 import * as snappy from 'snappyjs';
@@ -34,6 +34,9 @@ interface Codec {
   compress(encoder: { buffer: Buffer }): Promise<Buffer>;
   decompress(buffer: Buffer): Promise<Buffer>;
 }
+
+// kafkajs is CommonJS, and Node does not find these two among its named exports.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 const gzip = promisify(zlib.gzip);
 const unzip = promisify(zlib.unzip);
