@@ -2,7 +2,8 @@
  * A batch of signaling records, read: each record becomes the command it asks for, or a dead
  * letter with the reason it cannot be read (signalingDecoding.ts). The consumer then handles the
  * batch in lanes (tenantLanes.ts): one lane per tenant, whose commands are decided together and
- * recorded by one append, and one lane for the batch's dead letters, produced by one send.
+ * recorded by one append, and one lane for the batch's dead letters, produced by as few sends as
+ * fit the largest record batch (one, mostly).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { KafkaMessage } from 'kafkajs';

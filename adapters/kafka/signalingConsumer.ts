@@ -8,8 +8,8 @@
  * are decided together, in offset order, and recorded by one append (CommandHandler.handleBatch),
  * one tenant's lanes of the partitions' batches under way joined in one call (tenantBatcher.ts),
  * every tenant's at the same time, so one store transaction (one sync of the WAL) carries them
- * all (sqlite/groupCommit.ts); the batch's dead letters go in one send. A lone record is a batch
- * of one and waits for nothing else.
+ * all (sqlite/groupCommit.ts); the batch's dead letters go in one send (more when they would not
+ * fit one record batch). A lone record is a batch of one and waits for nothing else.
  *
  * Delivery. A batch's offsets are resolved only after its commands' events are stored (the
  * handler answers after the append is durable) and its dead letters acknowledged, up to the first
@@ -388,7 +388,7 @@ export class SignalingConsumer {
       this.counts.deadLettered++;
       this.kafkaMetrics?.deadLetters.inc({ reason: failure.reason });
       this.kafkaMetrics?.signaling.inc({ outcome: 'dead-letter' });
-      this.options.logger.warn({ topic, partition, offset: message.offset, reason: failure.reason, issues: failure.issues }, 'signaling record dead-lettered');
+      this.options.logger.warn({ topic, partition, offset: message.offset, reason: failure.reason, issueCount: failure.issues.length, issues: failure.issues.slice(0, 5) }, 'signaling record dead-lettered');
     }
   }
 
