@@ -132,7 +132,8 @@ export const startService = async (config: Config, options: ServiceOptions = {})
         clock,
         logger: logger.child({ component: 'kafka' }),
         metrics,
-        ...(config.kafka.settings ? { security: config.kafka.settings.security, topics: config.kafka.settings.topics } : {}),
+        ...(config.kafka.settings ? { security: config.kafka.settings.security, topics: config.kafka.settings.topics, consumer: config.kafka.settings.consumer } : {}),
+        ...(config.kafka.settings?.maxDecompressedBytes ? { maxDecompressedBytes: config.kafka.settings.maxDecompressedBytes } : {}),
       })
     : undefined;
 
@@ -148,7 +149,7 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     };
     await probe('eventStore', () => eventStore.headPosition());
     await probe('readStore', () => readStore.query('SELECT 1 AS ok'));
-    if (kafka) checks.kafka = (await kafka.ready()) ? { ok: true } : { ok: false, detail: kafka.status().lastError ?? kafka.status().state };
+    if (kafka) checks.kafka = await kafka.health();
     const projections = await projectionReadiness(runners, config.maxProjectionLagEvents);
     Object.assign(checks, projections.checks);
     return { ready: Object.values(checks).every((check) => check.ok), checks };

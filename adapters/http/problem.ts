@@ -68,7 +68,7 @@ export const problems = {
       `The command id ${JSON.stringify(commandId)} (eventId or Idempotency-Key) was already used for a different request; send a new one.`,
     ),
   busy: (): Problem => make('busy', 'Busy', 503, 'Other writers kept changing this tenant; nothing was recorded for this request. Try again.'),
-  notReady: (checks: unknown): Problem => make('not-ready', 'Not ready', 503, 'The service is not ready: a store it needs does not answer.', { checks }),
+  notReady: (checks: unknown): Problem => make('not-ready', 'Not ready', 503, 'The service is not ready: `checks` names what does not work (a store that does not answer, a Kafka partition that cannot advance, a projection behind) and why.', { checks }),
   internal: (): Problem => make('internal-error', 'Internal error', 500, 'Something went wrong on our side; it has been logged.'),
 };
 

@@ -30,6 +30,8 @@ export interface KafkaBridgeOptions {
   readonly metrics?: Metrics;
   /** TLS and SASL (kafkaSettingsFromEnv). */
   readonly security?: KafkaSecurity;
+  /** The most a compressed record batch may decompress to (64 MiB; compressionCodecs.ts). */
+  readonly maxDecompressedBytes?: number;
   /** Partitions and replication of the topics it creates. */
   readonly topics?: Partial<TopicLayout>;
   readonly consumer?: Partial<SignalingConsumerTuning>;
@@ -49,9 +51,17 @@ export interface KafkaBridgeStatus {
   readonly lastError: string | undefined;
 }
 
+/** Whether the bridge works, and when not, why: what `/readyz` shows. */
+export interface KafkaHealth {
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
 export interface KafkaBridge {
-  /** Working: started, the consumer in its group, the publisher following the log, and the brokers answering. */
+  /** Working: started, every signaling partition advancing, the consumer in its group, the publisher following the log, and the brokers answering. */
   ready(): Promise<boolean>;
+  /** The same, and when not, what is wrong: the stalled partitions named, and why. */
+  health(): Promise<KafkaHealth>;
   /** Resolves once everything has started (or the bridge was stopped first). */
   started(): Promise<void>;
   /** Finish the commands and the directive batch under way, commit, and disconnect. */
@@ -90,7 +100,10 @@ export const bridgeProducer = (kafka: Kafka): Producer =>
 export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
   const { kafka: config, logger } = options;
   const layout: TopicLayout = { ...defaultTopicLayout, ...options.topics };
-  const kafka = createKafka(config, logger, options.security ? { security: options.security } : {});
+  const kafka = createKafka(config, logger, {
+    ...(options.security ? { security: options.security } : {}),
+    ...(options.maxDecompressedBytes ? { maxDecompressedBytes: options.maxDecompressedBytes } : {}),
+  });
   const admin: Admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } });
   const producer = bridgeProducer(kafka);
   const publisher = new DirectivePublisher({
@@ -170,8 +183,21 @@ export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
     return probe.ok;
   };
 
+  const health = async (): Promise<KafkaHealth> => {
+    if (state !== 'running') return { ok: false, detail: `the Kafka bridge is ${state}${lastError ? `: ${lastError}` : ''}` };
+    const stuck = consumer.stuck();
+    if (stuck !== undefined) return { ok: false, detail: stuck };
+    const { joined, lastError: consumerError } = consumer.status();
+    if (!joined) return { ok: false, detail: `the signaling consumer is not in its group${consumerError ? `: ${consumerError}` : ' yet'}` };
+    const { state: publishing, lastError: publisherError } = publisher.status();
+    if (publishing !== 'running') return { ok: false, detail: `the directive publisher is ${publishing}${publisherError ? `: ${publisherError}` : ''}` };
+    if (!(await brokersAnswer())) return { ok: false, detail: lastError ?? 'the brokers do not answer' };
+    return { ok: true };
+  };
+
   return {
-    ready: async () => state === 'running' && consumer.status().joined && publisher.status().state === 'running' && (await brokersAnswer()),
+    ready: async () => (await health()).ok,
+    health,
     started: () => starting,
     status: () => ({ state, consumer: consumer.status(), publisher: publisher.status(), lastError }),
     stop: async () => {

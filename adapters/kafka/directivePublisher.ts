@@ -19,7 +19,7 @@
  * publisher then starts it again from its checkpoint, every `superviseEveryMs`, until it runs.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { Message, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { callParkStreamPrefix } from '../../domain/callPark.js';
 import type { EventStore, Position, RecordedEvent } from '../../domain/eventStore.js';
 import { fromStoredForm } from '../../domain/storedEvent.js';
@@ -30,6 +30,7 @@ import type { Metrics } from '../metrics.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
 import { directiveHeader, directiveRecords } from './directiveRecord.js';
 import { kafkaMetricsOf } from './kafkaMetrics.js';
+import { sendsOf } from './recordSize.js';
 
 export interface DirectivePublisherTuning {
   /** The most events read in one batch (2,000). */
@@ -77,33 +78,6 @@ export interface DirectivePublisherStatus extends RunnerStatus {
 
 /** The checkpoint's name: one per directives topic. */
 export const directivePublisherName = (topic: string): string => `kafka-directives:${topic}`;
-
-/** A record's size on the wire, near enough: its key, value and headers, and a little framing. */
-const bytesOf = (value: unknown): number => (value === null || value === undefined ? 0 : Buffer.isBuffer(value) ? value.length : Buffer.byteLength(String(value)));
-const sizeOf = (message: Message): number => {
-  let size = 32 + bytesOf(message.key) + bytesOf(message.value);
-  for (const [name, value] of Object.entries(message.headers ?? {})) size += 4 + bytesOf(name) + bytesOf(value);
-  return size;
-};
-
-/** A batch's records in sends of at most `maxBytes` each (one send, mostly). */
-export const sendsOf = (messages: readonly Message[], maxBytes: number): Message[][] => {
-  const sends: Message[][] = [];
-  let current: Message[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    const size = sizeOf(message);
-    if (current.length > 0 && bytes + size > maxBytes) {
-      sends.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += size;
-  }
-  if (current.length > 0) sends.push(current);
-  return sends;
-};
 
 const decodeRecorded = (recorded: RecordedEvent) => {
   const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);

@@ -1,8 +1,9 @@
-/** The kafkajs client of the bridge: brokers and client id from KafkaConfig, TLS and SASL from KafkaSecurity. */
+/** The kafkajs client of the bridge: brokers and client id from KafkaConfig, TLS and SASL from KafkaSecurity, every compression codec Kafka supports. */
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig as KafkajsConfig, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import { kafkajsLogCreator, type BridgeLogger } from './bridgeLogger.js';
+import { registerCompressionCodecs } from './compressionCodecs.js';
 import type { KafkaSecurity } from './kafkaEnvironment.js';
 
 export interface KafkaClientOptions {
@@ -13,6 +14,8 @@ export interface KafkaClientOptions {
   readonly connectionTimeoutMs?: number;
   /** How long a request may take, in ms (30,000). */
   readonly requestTimeoutMs?: number;
+  /** The most a compressed record batch may decompress to (64 MiB; for the whole process, as kafkajs's codecs are). */
+  readonly maxDecompressedBytes?: number;
 }
 
 const sslOptions = (ssl: NonNullable<KafkaSecurity['ssl']>): KafkajsConfig['ssl'] => ({
@@ -39,6 +42,8 @@ const saslOptions = ({ mechanism, username, password }: NonNullable<KafkaSecurit
 
 export const createKafka = (config: Pick<KafkaConfig, 'brokers' | 'clientId'>, logger: BridgeLogger, options: KafkaClientOptions = {}): Kafka => {
   const { security = {} } = options;
+  // Whatever codec the media tier compresses with.
+  registerCompressionCodecs(options.maxDecompressedBytes === undefined ? {} : { maxDecompressedBytes: options.maxDecompressedBytes });
   return new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],

@@ -14,11 +14,15 @@
  * | KAFKA_REPLICATION_FACTOR         | replicas of each created topic (1; 3 in production)      |
  * | KAFKA_SIGNALING_PARTITIONS       | partitions of a created signaling topic (6)              |
  * | KAFKA_DIRECTIVES_PARTITIONS      | partitions of a created directives topic (6)             |
+ * | KAFKA_DEAD_LETTER_MAX_BYTES      | largest dead-letter record batch (1,000,000; at least 16,384): at most the dead-letter topic's max.message.bytes |
+ * | KAFKA_MAX_DECOMPRESSED_BYTES     | most a compressed record batch may decompress to (67,108,864: 64 MiB) |
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import { issuesOf } from '../../domain/codec.js';
 import { ConfigurationError } from '../configurationError.js';
+import { MIN_DEAD_LETTER_BYTES } from './deadLetter.js';
+import type { SignalingConsumerTuning } from './signalingConsumer.js';
 import type { TopicLayout } from './topics.js';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -36,6 +40,9 @@ export interface KafkaSecurity {
 export interface KafkaSettings {
   readonly security: KafkaSecurity;
   readonly topics: Partial<TopicLayout>;
+  readonly consumer: Partial<Pick<SignalingConsumerTuning, 'deadLetterMaxBytes'>>;
+  /** The most a compressed record batch may decompress to (compressionCodecs.ts). */
+  readonly maxDecompressedBytes?: number;
 }
 
 const Flag = new t.Type<boolean, string, unknown>(
@@ -50,16 +57,18 @@ const Flag = new t.Type<boolean, string, unknown>(
   String,
 );
 
-const Count = (max: number) =>
+const WholeNumber = (min: number, max: number) =>
   new t.Type<number, string, unknown>(
-    `a whole number from 1 to ${max}`,
+    `a whole number from ${min} to ${max}`,
     (u): u is number => Number.isInteger(u),
     (u, c) => {
       const value = typeof u === 'string' && /^\d+$/.test(u.trim()) ? Number(u.trim()) : Number.NaN;
-      return value >= 1 && value <= max ? t.success(value) : t.failure(u, c, `expected a whole number from 1 to ${max}, got "${String(u)}"`);
+      return value >= min && value <= max ? t.success(value) : t.failure(u, c, `expected a whole number from ${min} to ${max}, got "${String(u)}"`);
     },
     String,
   );
+
+const Count = (max: number) => WholeNumber(1, max);
 
 const NonEmpty = (name: string) =>
   new t.Type<string, string, unknown>(
@@ -94,6 +103,8 @@ const variables = {
   KAFKA_REPLICATION_FACTOR: Count(32),
   KAFKA_SIGNALING_PARTITIONS: Count(10_000),
   KAFKA_DIRECTIVES_PARTITIONS: Count(10_000),
+  KAFKA_DEAD_LETTER_MAX_BYTES: WholeNumber(MIN_DEAD_LETTER_BYTES, 100 * 1024 * 1024),
+  KAFKA_MAX_DECOMPRESSED_BYTES: WholeNumber(1024 * 1024, 1024 * 1024 * 1024),
 } as const;
 
 export type KafkaVariableName = keyof typeof variables;
@@ -142,5 +153,6 @@ export const kafkaSettingsFromEnv = (env: Readonly<Record<string, string | undef
     ...(v.KAFKA_SIGNALING_PARTITIONS ? { signalingPartitions: v.KAFKA_SIGNALING_PARTITIONS } : {}),
     ...(v.KAFKA_DIRECTIVES_PARTITIONS ? { directivesPartitions: v.KAFKA_DIRECTIVES_PARTITIONS } : {}),
   };
-  return { security, topics };
+  const consumer = v.KAFKA_DEAD_LETTER_MAX_BYTES ? { deadLetterMaxBytes: v.KAFKA_DEAD_LETTER_MAX_BYTES } : {};
+  return { security, topics, consumer, ...(v.KAFKA_MAX_DECOMPRESSED_BYTES ? { maxDecompressedBytes: v.KAFKA_MAX_DECOMPRESSED_BYTES } : {}) };
 };

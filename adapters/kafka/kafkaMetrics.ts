@@ -11,6 +11,10 @@ export interface KafkaMetrics {
   readonly directives: Counter;
   readonly pauses: Counter;
   readonly pausedPartitions: Gauge;
+  /** Times a signaling partition was found unable to advance (partitionStalls.ts). */
+  readonly partitionStalls: Counter;
+  readonly stalledPartitions: Gauge;
+  readonly consumerCrashes: Counter;
 }
 
 const byRegistry = new WeakMap<MetricRegistry, KafkaMetrics>();
@@ -26,6 +30,9 @@ export const kafkaMetricsOf = (metrics: Metrics | undefined): KafkaMetrics | und
       directives: registry.counter('callpark_kafka_directives_total', 'Directives acknowledged by Kafka, by directive type.', ['type']),
       pauses: registry.counter('callpark_kafka_partition_pauses_total', 'Times a signaling partition was paused because the store was slow.'),
       pausedPartitions: registry.gauge('callpark_kafka_paused_partitions', 'Signaling partitions paused now.'),
+      partitionStalls: registry.counter('callpark_kafka_partition_stalls_total', 'Times a signaling partition failed again and again at one offset and was reported as not advancing.'),
+      stalledPartitions: registry.gauge('callpark_kafka_stalled_partitions', 'Signaling partitions that cannot advance now.'),
+      consumerCrashes: registry.counter('callpark_kafka_consumer_crashes_total', 'Crashes of the signaling consumer (a failed fetch, a batch that failed).'),
     };
     byRegistry.set(registry, kafka);
   }

@@ -2,7 +2,8 @@
  * A batch of signaling records, read: each record becomes the command it asks for, or a dead
  * letter with the reason it cannot be read (signalingDecoding.ts). The consumer then handles the
  * batch in lanes (tenantLanes.ts): one lane per tenant, whose commands are decided together and
- * recorded by one append, and one lane for the batch's dead letters, produced by one send.
+ * recorded by one append, and one lane for the batch's dead letters, produced by as few sends as
+ * fit the largest record batch (one, mostly).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { KafkaMessage } from 'kafkajs';
@@ -10,6 +11,7 @@ import type { CallParkCommand } from '../../domain/commands.js';
 import { toCommand, type SignalingMessage } from '../../domain/signaling.js';
 import { uuidV5 } from '../eventIds.js';
 import { decodeSignaling, type Undecodable } from './signalingDecoding.js';
+import { unreadableBatchOf } from './unreadableBatch.js';
 
 export type SignalingItem = CommandItem | DeadLetterItem;
 
@@ -35,6 +37,8 @@ export interface Admission {
 }
 
 export const readSignalingRecord = (message: KafkaMessage, admission: Admission): SignalingItem => {
+  const unreadable = unreadableBatchOf(message);
+  if (unreadable !== undefined) return { kind: 'dead-letter', message, failure: { reason: 'unreadable-batch', issues: [{ path: '$', message: unreadable }] } };
   const decoded = decodeSignaling(message.value);
   if (E.isLeft(decoded)) return { kind: 'dead-letter', message, failure: decoded.left };
   const signal = decoded.right;

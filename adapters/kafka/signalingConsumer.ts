@@ -8,8 +8,8 @@
  * are decided together, in offset order, and recorded by one append (CommandHandler.handleBatch),
  * one tenant's lanes of the partitions' batches under way joined in one call (tenantBatcher.ts),
  * every tenant's at the same time, so one store transaction (one sync of the WAL) carries them
- * all (sqlite/groupCommit.ts); the batch's dead letters go in one send. A lone record is a batch
- * of one and waits for nothing else.
+ * all (sqlite/groupCommit.ts); the batch's dead letters go in one send (more when they would not
+ * fit one record batch). A lone record is a batch of one and waits for nothing else.
  *
  * Delivery. A batch's offsets are resolved only after its commands' events are stored (the
  * handler answers after the append is durable) and its dead letters acknowledged, up to the first
@@ -33,9 +33,12 @@ import type { KafkaConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { BackPressure } from './backPressure.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
-import { deadLetterMessage } from './deadLetter.js';
+import { deadLetterMessage, defaultDeadLetterLimits } from './deadLetter.js';
 import { kafkaMetricsOf, type KafkaMetrics } from './kafkaMetrics.js';
 import { PartitionCommits } from './partitionCommits.js';
+import { onDecompressionFailure } from './compressionCodecs.js';
+import { PartitionStalls, restartDelayMs, type PartitionStall } from './partitionStalls.js';
+import { sendsOf } from './recordSize.js';
 import { isCommandLane, laneOf, readSignalingRecord, type CommandItem, type DeadLetterItem, type SignalingItem } from './signalingBatch.js';
 import { TenantBatcher } from './tenantBatcher.js';
 import { runLanes } from './tenantLanes.js';
@@ -70,6 +73,10 @@ export interface SignalingConsumerTuning {
   readonly maxWaitTimeMs: number;
   /** Where a new group starts: the earliest retained record (true), so nothing produced before it joined is missed. */
   readonly fromBeginning: boolean;
+  /** The largest record batch of dead letters, in bytes (1,000,000: under the broker's default 1,048,588; KAFKA_DEAD_LETTER_MAX_BYTES). */
+  readonly deadLetterMaxBytes: number;
+  /** Failures in a row at one offset after which a partition counts as stalled, and crashes in a row after which the consumer does (3). */
+  readonly stallAfterFailures: number;
 }
 
 export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
@@ -85,6 +92,8 @@ export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
   maxBytesPerPartition: 1_048_576,
   maxWaitTimeMs: 1_000,
   fromBeginning: true,
+  deadLetterMaxBytes: defaultDeadLetterLimits.maxBytes,
+  stallAfterFailures: 3,
 };
 
 export interface SignalingConsumerOptions {
@@ -119,6 +128,10 @@ export interface SignalingConsumerStatus {
   readonly inFlight: number;
   readonly averageLatencyMs: number;
   readonly lastError: string | undefined;
+  /** The partitions that cannot advance (partitionStalls.ts). */
+  readonly stalled: readonly PartitionStall[];
+  /** Failures (crashes, batches that cannot be decompressed) since the last fetch that went through. */
+  readonly failuresInARow: number;
 }
 
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
@@ -129,6 +142,7 @@ export class SignalingConsumer {
   private readonly kafkaMetrics: KafkaMetrics | undefined;
   private readonly random: () => number;
   private readonly tenants: TenantBatcher;
+  private readonly stalls: PartitionStalls;
   private consumer: Consumer | undefined;
   private running = false;
   private joined = false;
@@ -148,6 +162,7 @@ export class SignalingConsumer {
     this.kafkaMetrics = kafkaMetricsOf(options.metrics);
     this.random = options.random ?? Math.random;
     this.tenants = new TenantBatcher((tenantId, commands) => options.handler.handleBatch(tenantId, commands));
+    this.stalls = new PartitionStalls(this.tuning.stallAfterFailures, options.clock, this.kafkaMetrics);
   }
 
   /** Join the group and consume in the background. */
@@ -186,27 +201,45 @@ export class SignalingConsumer {
       inFlight: load.inFlight,
       averageLatencyMs: load.averageMillis,
       lastError: this.lastError,
+      stalled: this.stalls.stalled(),
+      failuresInARow: this.stalls.failuresInARow(),
     };
+  }
+
+  /** Why signaling does not advance, naming the partitions (undefined while it does). */
+  stuck(): string | undefined {
+    return this.stalls.describe(this.options.config.signalingTopic);
   }
 
   private watch(consumer: Consumer): void {
     const { events } = consumer;
     this.unsubscribe.push(
+      // kafkajs retries such a fetch, and crashes at last: meanwhile readiness says why.
+      onDecompressionFailure((error) => {
+        this.lastError = error.message;
+        this.stalls.readFailed(error.message);
+        this.options.logger.warn({ error: error.message, inARow: this.stalls.failuresInARow() }, 'a signaling fetch failed: a record batch cannot be decompressed');
+      }),
       consumer.on(events.GROUP_JOIN, ({ payload }) => {
         // A new generation: offsets are what the group holds now.
         this.commits?.clear();
         this.joined = true;
         this.memberId = payload.memberId;
         this.assigned = [...(payload.memberAssignment[this.options.config.signalingTopic] ?? [])].sort((a, b) => a - b);
+        this.stalls.keepOnly(this.assigned);
         this.options.logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions: this.assigned }, 'signaling consumer joined its group');
       }),
       consumer.on(events.CRASH, ({ payload }) => {
         this.joined = false;
         this.counts.crashes++;
         this.lastError = messageOf(payload.error);
-        this.options.logger.warn({ error: this.lastError, restart: payload.restart }, 'signaling consumer crashed');
-        if (!payload.restart) this.recover();
+        const inARow = this.stalls.crashed(this.lastError);
+        this.options.logger.warn({ error: this.lastError, restart: payload.restart, inARow }, 'signaling consumer crashed');
+        // Waits longer after each crash in a row: a consumer that connects but cannot fetch never spins.
+        if (!payload.restart) this.recover(inARow);
       }),
+      // A fetch whose records could all be read (kafkajs reports it only then).
+      consumer.on(events.FETCH, () => this.stalls.fetched()),
       consumer.on(events.STOP, () => {
         this.joined = false;
       }),
@@ -263,9 +296,9 @@ export class SignalingConsumer {
    * kafkajs restarts a consumer after a crash it deems retriable, and gives up on the others: then
    * a new consumer takes its place, after a pause, for as long as this one is meant to run.
    */
-  private recover(attempt = 1): void {
+  private recover(attempt: number): void {
     if (!this.running) return;
-    const delay = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+    const delay = restartDelayMs(attempt);
     this.options.logger.warn({ attempt, retryInMs: delay, error: this.lastError }, 'signaling consumer stopped after a crash; starting a new one');
     this.recovery = setTimeout(() => {
       void (async () => {
@@ -318,9 +351,11 @@ export class SignalingConsumer {
       const offset = batch.messages[handled - 1]!.offset;
       resolveOffset(offset);
       commits.resolve(offset, handled);
+      this.stalls.advanced(partition);
     }
     if (failure) {
       this.lastError = messageOf(failure.error);
+      this.stalls.failed(partition, batch.messages[handled]?.offset ?? batch.firstOffset() ?? '', this.lastError);
       // Keep what was stored: commit it before kafkajs retries the batch (best effort, it may be rebalancing).
       await commits.flush().catch(() => undefined);
       throw failure.error;
@@ -341,18 +376,19 @@ export class SignalingConsumer {
     return this.commits;
   }
 
-  /** A batch's dead letters, in one send. */
+  /** A batch's dead letters, in as few sends as fit the maximum size of a record batch. */
   private async deadLetter(batch: Batch, lane: readonly DeadLetterItem[]): Promise<void> {
     const { topic, partition } = batch;
     const context = { groupId: this.options.config.groupId, at: this.options.clock() };
-    const messages = lane.map(({ message, failure }) => deadLetterMessage({ topic, partition, message }, failure, context));
-    await this.options.producer.send({ topic: this.options.config.deadLetterTopic, messages });
+    const limits = { maxBytes: this.tuning.deadLetterMaxBytes };
+    const messages = lane.map(({ message, failure }) => deadLetterMessage({ topic, partition, message }, failure, context, limits));
+    for (const send of sendsOf(messages, limits.maxBytes)) await this.options.producer.send({ topic: this.options.config.deadLetterTopic, messages: send });
     for (const { message, failure } of lane) {
       this.counts.handled++;
       this.counts.deadLettered++;
       this.kafkaMetrics?.deadLetters.inc({ reason: failure.reason });
       this.kafkaMetrics?.signaling.inc({ outcome: 'dead-letter' });
-      this.options.logger.warn({ topic, partition, offset: message.offset, reason: failure.reason, issues: failure.issues }, 'signaling record dead-lettered');
+      this.options.logger.warn({ topic, partition, offset: message.offset, reason: failure.reason, issueCount: failure.issues.length, issues: failure.issues.slice(0, 5) }, 'signaling record dead-lettered');
     }
   }
 
@@ -385,6 +421,7 @@ export class SignalingConsumer {
         this.kafkaMetrics?.signaling.inc({ outcome: 'error' }, commands.length);
         this.lastError = messageOf(error);
         if (!this.running || !payload.isRunning()) throw error;
+        this.stalls.failed(payload.batch.partition, payload.batch.firstOffset() ?? '', this.lastError);
         this.counts.retries++;
         const delay = Math.min(5_000, this.tuning.retryDelayMs * 2 ** (attempt - 1));
         logger.warn({ tenantId, commands: commands.length, firstCommandId: commands[0]!.commandId, attempt, retryInMs: delay, error: this.lastError }, 'signaling commands failed; trying again');

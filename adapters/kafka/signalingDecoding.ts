@@ -4,7 +4,9 @@
  * - `empty`: no value at all (a tombstone or an empty record);
  * - `invalid-json`: not UTF-8, or not JSON;
  * - `unknown-type`: JSON whose `type` is none of the signaling types;
- * - `invalid-message`: a known type whose fields do not fit it (each wrong field by its path).
+ * - `invalid-message`: a known type whose fields do not fit it (each wrong field by its path);
+ * - `unreadable-batch`: a record of a compressed batch that cannot be decompressed (a stand-in,
+ *   unreadableBatch.ts; the first of the batch carries its compressed bytes).
  */
 import { isUtf8 } from 'node:buffer';
 import * as E from 'fp-ts/lib/Either.js';
@@ -12,7 +14,7 @@ import type * as t from 'io-ts/lib/index.js';
 import { decode, type DecodeIssue } from '../../domain/codec.js';
 import { SignalingMessage, signalingTypes } from '../../domain/signaling.js';
 
-export type UndecodableReason = 'empty' | 'invalid-json' | 'unknown-type' | 'invalid-message';
+export type UndecodableReason = 'empty' | 'invalid-json' | 'unknown-type' | 'invalid-message' | 'unreadable-batch';
 
 export interface Undecodable {
   readonly reason: UndecodableReason;

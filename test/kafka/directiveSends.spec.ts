@@ -4,7 +4,7 @@
  * limit even when all its records land on one partition.
  */
 import { describe, expect, it } from 'vitest';
-import { sendsOf } from '../../adapters/kafka/directivePublisher.js';
+import { sendsOf } from '../../adapters/kafka/recordSize.js';
 
 const record = (n: number, valueBytes: number) => ({ key: `call-${n}`, value: 'x'.repeat(valueBytes), headers: { 'callpark.directive.id': `event-${n}:0` } });
 

@@ -9,7 +9,7 @@ import { TENANT, alice, at, bob, parkedEvent } from '../support/callParkFixtures
 
 describe('Kafka settings from the environment', () => {
   it('asks for nothing by default: plaintext, no SASL, the default topic layout', () => {
-    expect(kafkaSettingsFromEnv({})).toEqual({ security: {}, topics: {} });
+    expect(kafkaSettingsFromEnv({})).toEqual({ security: {}, topics: {}, consumer: {} });
   });
 
   it('reads TLS with a CA and a client certificate, SASL/SCRAM and the topic layout', () => {
@@ -22,6 +22,7 @@ describe('Kafka settings from the environment', () => {
       KAFKA_SASL_PASSWORD: 'not-a-real-secret',
       KAFKA_REPLICATION_FACTOR: '3',
       KAFKA_SIGNALING_PARTITIONS: '12',
+      KAFKA_DEAD_LETTER_MAX_BYTES: '500000',
     });
     expect(settings).toEqual({
       security: {
@@ -29,6 +30,7 @@ describe('Kafka settings from the environment', () => {
         sasl: { mechanism: 'scram-sha-512', username: 'callpark', password: 'not-a-real-secret' },
       },
       topics: { replicationFactor: 3, signalingPartitions: 12 },
+      consumer: { deadLetterMaxBytes: 500_000 },
     });
   });
 
@@ -44,6 +46,9 @@ describe('Kafka settings from the environment', () => {
     };
     expect(problems({ KAFKA_SSL: 'maybe', KAFKA_REPLICATION_FACTOR: '0' })).toEqual(['KAFKA_SSL', 'KAFKA_REPLICATION_FACTOR']);
     expect(problems({ KAFKA_SSL_CERT_FILE: '/etc/kafka/client.pem' })).toEqual(['KAFKA_SSL_KEY_FILE']);
+    // Too small to carry the capped headers and a prefix of the value.
+    expect(problems({ KAFKA_DEAD_LETTER_MAX_BYTES: '1000' })).toEqual(['KAFKA_DEAD_LETTER_MAX_BYTES']);
+    expect(problems({ KAFKA_DEAD_LETTER_MAX_BYTES: '1MB' })).toEqual(['KAFKA_DEAD_LETTER_MAX_BYTES']);
     expect(problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'callpark' })).toEqual(['KAFKA_SASL_PASSWORD']);
     expect(problems({ KAFKA_SASL_USERNAME: 'callpark', KAFKA_SASL_PASSWORD: 'hunter2-hunter2' })).toEqual(['KAFKA_SASL_MECHANISM']);
     try {

@@ -75,6 +75,7 @@ describe('a dead letter', () => {
       reason: 'invalid-json',
       error: failure.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
       issues: failure.issues,
+      issueCount: failure.issues.length,
       source: { topic: 'callpark.signaling', partition: 4, offset: '1207', timestamp: '1795338600000' },
       consumerGroup: 'callpark',
       at: '2026-11-22T09:30:01.000Z',
