@@ -31,6 +31,7 @@ import { Metrics } from './metrics.js';
 import { ReadSideThread, type RunnerView } from './readSide/readSideThread.js';
 import { SqliteEventStore } from './sqliteEventStore.js';
 import { openEventStore, openReadStore } from './stores.js';
+import { reportedCommands } from './scheduler/reportedCommands.js';
 import { RingBackScheduler } from './scheduler/ringBackScheduler.js';
 
 export interface RunningService {
@@ -114,12 +115,13 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     Promise.all(runners.map(async (runner) => ({ projection: runner.build, ...(await runner.lag().then(({ events, ms }) => ({ events, seconds: ms / 1000 }))) }))),
   );
 
+  const schedulerLog = logger.child({ component: 'ring-back-scheduler' });
   const scheduler = new RingBackScheduler({
-    handler,
+    handler: reportedCommands(handler, metrics, schedulerLog),
     readStore,
     runner: timersRunner,
     observeLateness: (millis) => metrics.observeTimerLateness(millis),
-    log: logger.child({ component: 'ring-back-scheduler' }),
+    log: schedulerLog,
   });
   await scheduler.start();
 
