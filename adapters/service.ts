@@ -100,7 +100,14 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     onSnapshotError: (error) => logger.warn({ err: error }, 'A snapshot could not be written; the next one will be tried'),
   });
 
-  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore }, [ringBackTimersProjection, ...readSideProjections]);
+  // The read side refuses a read store that follows another log (projections/logFollowed.ts): then nothing starts.
+  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore }, [ringBackTimersProjection, ...readSideProjections]).catch(
+    async (error: unknown) => {
+      await eventStore.close().catch(() => undefined);
+      await readStore.close().catch(() => undefined);
+      throw error;
+    },
+  );
   if (eventStore instanceof SqliteEventStore) eventStore.onCommitted(() => readSide.wake());
   const runners: readonly RunnerView[] = readSide.runners;
   const timersRunner = readSide.runners.find((runner) => runner.projection === ringBackTimersProjection)!;

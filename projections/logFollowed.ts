@@ -25,10 +25,15 @@ export class ForeignReadStore extends Error {
 
 const positionText = (position: Position | undefined): string => (position === undefined ? 'its start' : `position ${position.commit}`);
 
-const whatToDo = (projection: string): string =>
-  `Rebuild the read store from this event log (\`npx callpark projections rebuild ${projection}\`, or \`npx callpark projections rebuild\` for every projection, ` +
-  'with the same CALLPARK_DATA_DIR or EVENTSTORE_CONNECTION_STRING and DATABASE_URL as the service), ' +
-  'or point DATABASE_URL (or DATABASE_SCHEMA) at the read store that was built from this log.';
+const pointElsewhere = 'or point DATABASE_URL (or DATABASE_SCHEMA) at the read store that was built from this log.';
+
+/** What to do: rebuild a projection's tables; for one without tables (the directive publisher), start its checkpoint again. */
+const whatToDo = (projection: string, build: string, hasTables: boolean): string =>
+  hasTables
+    ? `Rebuild the read store from this event log (\`npx callpark projections rebuild ${projection}\`, or \`npx callpark projections rebuild\` for every projection, ` +
+      `with the same CALLPARK_DATA_DIR or EVENTSTORE_CONNECTION_STRING and DATABASE_URL as the service), ${pointElsewhere}`
+    : `It keeps no tables, only its checkpoint: delete it (\`DELETE FROM projection_checkpoints WHERE name = '${build}'\` in the read store) ` +
+      `to start again from the start of this log, ${pointElsewhere}`;
 
 /** The identity of the log `eventStore` holds, to record in a new checkpoint. */
 export const followedLog = (eventStore: EventStore): Promise<string | undefined> => logIdentityOf(eventStore);
@@ -39,14 +44,14 @@ export const followedLog = (eventStore: EventStore): Promise<string | undefined>
  */
 export const checkLogFollowed = async (
   { eventStore, readStore }: { readonly eventStore: EventStore; readonly readStore: ReadStore },
-  { projection, build, logId }: { readonly projection: string; readonly build: string; readonly logId: string | undefined },
+  { projection, build, hasTables, logId }: { readonly projection: string; readonly build: string; readonly hasTables: boolean; readonly logId: string | undefined },
 ): Promise<void> => {
   const checkpoint = await readCheckpoint(readStore, build);
   if (checkpoint === undefined) return;
   if (logId !== undefined && checkpoint.logId !== undefined && checkpoint.logId !== logId) {
     throw new ForeignReadStore(
       `The read store's ${build} tables follow another event log (log ${checkpoint.logId}, up to ${positionText(checkpoint.position)}); ` +
-        `this event store holds log ${logId}. They are not this log's and will not be trusted. ${whatToDo(projection)}`,
+        `this event store holds log ${logId}. They are not this log's and will not be trusted. ${whatToDo(projection, build, hasTables)}`,
     );
   }
   // Read after the checkpoint: the head only moves on.
@@ -54,7 +59,7 @@ export const checkLogFollowed = async (
   if (checkpoint.position !== undefined && (head === undefined || comparePositions(checkpoint.position, head) > 0)) {
     throw new ForeignReadStore(
       `The read store's ${build} checkpoint is at ${positionText(checkpoint.position)}, past the end of the event log (${head === undefined ? 'empty' : `which ends at position ${head.commit}`}): ` +
-        `the event store is older than the read store (a restored backup?) or another log. ${whatToDo(projection)}`,
+        `the event store is older than the read store (a restored backup?) or another log. ${whatToDo(projection, build, hasTables)}`,
     );
   }
   if (logId !== undefined && checkpoint.logId === undefined) await adoptLog(readStore, build, logId);

@@ -157,7 +157,7 @@ export class ProjectionRunner {
     await readStore.migrate(this.projection.migrations(this.tables), migrationScope(this.projection, prefix));
     const logId = await followedLog(this.deps.eventStore);
     await createCheckpoint(readStore, this.build, this.projection.version, this.clock(), logId);
-    await checkLogFollowed(this.deps, { projection: this.projection.name, build: this.build, logId });
+    await checkLogFollowed(this.deps, { projection: this.projection.name, build: this.build, hasTables: this.projection.tables.length > 0, logId });
     const checkpoint = await this.loadCheckpoint();
     this.position = checkpoint;
     this.stopRequested = false;
