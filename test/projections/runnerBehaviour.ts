@@ -13,6 +13,7 @@ import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
 import type { EventStore, RecordedEvent } from '../../domain/eventStore.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
 import { ForeignReadStore } from '../../projections/logFollowed.js';
+import { projectionReadiness } from '../../projections/readiness.js';
 import { tablesOf, type Projection } from '../../projections/projection.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { buildShadow, rebuild } from '../../projections/rebuild.js';
@@ -438,6 +439,42 @@ export const describeRunner = (label: string, factory: () => Promise<ReadStoreFa
           await eventStore.close();
         }
       } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+
+    it('is not ready while its checkpoint is past the end of its log (moved there by a runner on a longer copy of the log)', async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'callpark-log-'));
+      const logs: SqliteEventStore[] = [];
+      try {
+        const readStore = await (await stores.fresh()).open();
+        const projection = countingProjection({ name: `copied_${++counter}` });
+        const before = new SqliteEventStore(join(folder, 'events.sqlite'));
+        await append(before, history(5));
+        await before.close();
+        await copyFile(join(folder, 'events.sqlite'), join(folder, 'copy.sqlite'));
+        const original = new SqliteEventStore(join(folder, 'events.sqlite'));
+        logs.push(original);
+        const copy = new SqliteEventStore(join(folder, 'copy.sqlite'));
+        logs.push(copy);
+        await append(copy, history(10, 3));
+
+        const onOriginal = new ProjectionRunner({ eventStore: original, readStore }, projection);
+        await runToHead(onOriginal);
+        expect((await projectionReadiness([onOriginal], 100)).ready).toBe(true);
+        const onCopy = new ProjectionRunner({ eventStore: copy, readStore }, projection);
+        await runToHead(onCopy);
+        await onCopy.stop();
+
+        // The next event of the original finds the checkpoint moved on, at 15: past its end, at 6.
+        await append(original, history(1));
+        await onOriginal.waitFor((await original.headPosition())!);
+        const readiness = await projectionReadiness([onOriginal], 100);
+        await onOriginal.stop();
+        expect(readiness.ready).toBe(false);
+        expect(readiness.checks[`projection:${projection.name}`]?.detail).toMatch(/position 15\) is past the end of the event log \(position 6\)/);
+      } finally {
+        await Promise.all(logs.map((store) => store.close()));
         await rm(folder, { recursive: true, force: true });
       }
     });
