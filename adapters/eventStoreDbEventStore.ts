@@ -49,6 +49,7 @@ import type {
 } from '../domain/eventStore.js';
 import { WrongExpectedRevision } from '../domain/eventStore.js';
 import { uuidV5 } from './eventIds.js';
+import { readOrCreateEsdbLogIdentity } from './eventStoreDb/logIdentity.js';
 import { matchesFilter } from './inMemoryEventStore.js';
 
 const {
@@ -165,6 +166,17 @@ export class EventStoreDbEventStore implements EventStore {
     private readonly client: EventStoreDBClient,
     private readonly options: EventStoreDbOptions = {},
   ) {}
+
+  private identity: Promise<string> | undefined;
+
+  /** The id of the log in this database (domain/logIdentity.ts), kept in the metadata of a well-known stream. */
+  logIdentity(): Promise<string> {
+    this.identity ??= readOrCreateEsdbLogIdentity(this.client).catch((error: unknown) => {
+      this.identity = undefined;
+      throw error;
+    });
+    return this.identity;
+  }
 
   async appendToStream(
     streamName: string,

@@ -3,6 +3,7 @@
  * kinds of expected revision, idempotent re-appends by event id, a global log with positions and
  * catch-up subscriptions. It serves the tests and the benchmarks; nothing here survives a restart.
  */
+import { randomUUID } from 'node:crypto';
 import {
   WrongExpectedRevision,
   comparePositions,
@@ -45,6 +46,12 @@ export class InMemoryEventStore implements EventStore {
   private closed = false;
 
   constructor(private readonly clock: () => number = Date.now) {}
+
+  /** A new log with every store (domain/logIdentity.ts). */
+  private readonly identity = randomUUID();
+  logIdentity(): Promise<string> {
+    return Promise.resolve(this.identity);
+  }
 
   async appendToStream(
     streamName: string,

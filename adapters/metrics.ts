@@ -182,6 +182,8 @@ export class MetricRegistry {
 
 /** How a command ended, as a metric label. */
 export type CommandResult = 'accepted' | 'rejected' | 'no-op' | 'duplicate' | 'error';
+/** Who sent a command: a client (over HTTP or Kafka), or the ring-back scheduler's timers. */
+export type CommandSource = 'request' | 'scheduler';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const LATENESS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -210,7 +212,11 @@ export class Metrics {
   private activeParksSource: ActiveParksSource | undefined;
   private projectionLagSource: ProjectionLagSource | undefined;
   readonly registry = new MetricRegistry();
-  private readonly commands = this.registry.counter('callpark_commands_total', 'Commands handled, by command type and outcome.', ['command', 'outcome']);
+  private readonly commands = this.registry.counter('callpark_commands_total', 'Commands handled, by command type, outcome and source (request: HTTP or Kafka; scheduler: a ring-back timer).', [
+    'command',
+    'outcome',
+    'source',
+  ]);
   private readonly rejections = this.registry.counter('callpark_command_rejections_total', 'Commands refused, by command type and reason.', ['command', 'reason']);
   private readonly latency = this.registry.histogram('callpark_command_duration_seconds', 'Time to decide and record a command, in seconds.', ['command'], LATENCY_BUCKETS);
   private readonly activeParks = this.registry.gauge('callpark_active_parks', 'Calls parked now, by tenant.', ['tenant']);
@@ -224,8 +230,13 @@ export class Metrics {
    * What a command did. Its events move the active parks of its tenant (a duplicate recorded
    * nothing new, so it moves nothing).
    */
-  recordCommand(command: { readonly type: CommandType; readonly tenantId: string }, result: CommandResult, seconds: number, details: { reason?: string; events?: readonly CallParkEvent[] } = {}): void {
-    this.commands.inc({ command: command.type, outcome: result });
+  recordCommand(
+    command: { readonly type: CommandType; readonly tenantId: string },
+    result: CommandResult,
+    seconds: number,
+    details: { reason?: string; events?: readonly CallParkEvent[]; source?: CommandSource } = {},
+  ): void {
+    this.commands.inc({ command: command.type, outcome: result, source: details.source ?? 'request' });
     this.latency.observe({ command: command.type }, seconds);
     if (result === 'rejected' && details.reason !== undefined) this.rejections.inc({ command: command.type, reason: details.reason });
     if (result === 'duplicate' || result === 'error') return;

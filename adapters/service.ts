@@ -31,6 +31,7 @@ import { Metrics } from './metrics.js';
 import { ReadSideThread, type RunnerView } from './readSide/readSideThread.js';
 import { SqliteEventStore } from './sqliteEventStore.js';
 import { openEventStore, openReadStore } from './stores.js';
+import { reportedCommands } from './scheduler/reportedCommands.js';
 import { RingBackScheduler } from './scheduler/ringBackScheduler.js';
 
 export interface RunningService {
@@ -99,7 +100,14 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     onSnapshotError: (error) => logger.warn({ err: error }, 'A snapshot could not be written; the next one will be tried'),
   });
 
-  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore }, [ringBackTimersProjection, ...readSideProjections]);
+  // The read side refuses a read store that follows another log (projections/logFollowed.ts): then nothing starts.
+  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore }, [ringBackTimersProjection, ...readSideProjections]).catch(
+    async (error: unknown) => {
+      await eventStore.close().catch(() => undefined);
+      await readStore.close().catch(() => undefined);
+      throw error;
+    },
+  );
   if (eventStore instanceof SqliteEventStore) eventStore.onCommitted(() => readSide.wake());
   const runners: readonly RunnerView[] = readSide.runners;
   const timersRunner = readSide.runners.find((runner) => runner.projection === ringBackTimersProjection)!;
@@ -114,12 +122,13 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     Promise.all(runners.map(async (runner) => ({ projection: runner.build, ...(await runner.lag().then(({ events, ms }) => ({ events, seconds: ms / 1000 }))) }))),
   );
 
+  const schedulerLog = logger.child({ component: 'ring-back-scheduler' });
   const scheduler = new RingBackScheduler({
-    handler,
+    handler: reportedCommands(handler, metrics, schedulerLog),
     readStore,
     runner: timersRunner,
     observeLateness: (millis) => metrics.observeTimerLateness(millis),
-    log: logger.child({ component: 'ring-back-scheduler' }),
+    log: schedulerLog,
   });
   await scheduler.start();
 

@@ -31,6 +31,7 @@ import { AppendWriter, type AppendOutcome, type AppendRequest } from './sqlite/a
 import { AppendSignal, catchUpSubscription, type LogSource } from './sqlite/catchUpSubscription.js';
 import { openConnection, type Synchronous } from './sqlite/connection.js';
 import { EventIdConflict } from './sqlite/eventIdConflict.js';
+import { readOrCreateLogIdentity } from './sqlite/logIdentity.js';
 import { GroupCommit } from './sqlite/groupCommit.js';
 import { positionAt, serializeEvent, storedEventColumns, toRecordedEvent, type StoredEventRow } from './sqlite/storedEvent.js';
 
@@ -81,6 +82,7 @@ export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly clock: () => number;
   private closed = false;
+  private readonly identity: string;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     const defaults = sqliteEventStoreDefaults;
@@ -89,6 +91,7 @@ export class SqliteEventStore implements EventStore {
     this.clock = options.clock ?? Date.now;
     const connection = { synchronous: options.synchronous ?? defaults.synchronous, busyTimeoutMs: options.busyTimeoutMs ?? defaults.busyTimeoutMs };
     this.db = openConnection(path, connection);
+    this.identity = readOrCreateLogIdentity(this.db);
     let write: (requests: readonly AppendRequest[]) => Promise<AppendOutcome[]>;
     if ((options.writerThread ?? true) && path !== ':memory:') {
       const thread = new AppendThread({ path, options: connection });
@@ -114,6 +117,12 @@ export class SqliteEventStore implements EventStore {
       .raw()
       .safeIntegers();
     this.lastPosition = this.db.prepare<[], bigint | null>('SELECT MAX(position) FROM events').pluck().safeIntegers();
+  }
+
+  /** The id of the log in this file (domain/logIdentity.ts), made with the file. */
+  logIdentity(): Promise<string> {
+    this.ensureOpen();
+    return Promise.resolve(this.identity);
   }
 
   async appendToStream(streamName: string, events: readonly EventData[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {

@@ -8,7 +8,7 @@ import type * as t from 'io-ts/lib/index.js';
 import * as io from 'io-ts/lib/index.js';
 import { Instant, closed, taggedUnion, oneOf } from './codec.js';
 import { Party } from './commands.js';
-import type { CallParkEvent } from './events.js';
+import type { Abandoned, CallParkEvent, Expired, Retrieved } from './events.js';
 import { RejectionReason, sentenceFor } from './rejection.js';
 
 const common = { tenantId: io.string, callId: io.string, at: Instant };
@@ -17,7 +17,8 @@ const inSession = { ...common, sessionId: io.string, orbitCode: io.string };
 export const HoldCaller = closed('hold-caller', { type: io.literal('hold-caller'), ...inSession, musicOnHold: io.boolean });
 export const ConnectCaller = closed('connect-caller', { type: io.literal('connect-caller'), ...inSession, to: Party, via: oneOf('Via', ['orbit', 'ring-back']) }, { retrieverCallId: io.string });
 export const RingParker = closed('ring-parker', { type: io.literal('ring-parker'), ...inSession, parker: Party, attempt: io.number, ringUntil: Instant });
-export const StopRinging = closed('stop-ringing', { type: io.literal('stop-ringing'), ...inSession, attempt: io.number });
+/** Stop ringing the parker for a ring back; `attempt` is absent only for an event stored before events said which attempt was ringing. */
+export const StopRinging = closed('stop-ringing', { type: io.literal('stop-ringing'), ...inSession }, { attempt: io.number });
 export const SendToFallback = closed('send-to-fallback', { type: io.literal('send-to-fallback'), ...inSession, fallback: io.string, parker: Party });
 export const ReleaseOrbit = closed('release-orbit', { type: io.literal('release-orbit'), ...inSession });
 export const RefusePark = closed('refuse-park', { type: io.literal('refuse-park'), ...common, reason: RejectionReason, message: io.string });
@@ -25,9 +26,38 @@ export const RefuseRetrieval = closed('refuse-retrieval', { type: io.literal('re
 
 export const Directive = taggedUnion('Directive', [HoldCaller, ConnectCaller, RingParker, StopRinging, SendToFallback, ReleaseOrbit, RefusePark, RefuseRetrieval]);
 export type Directive = t.TypeOf<typeof Directive>;
+export type StopRinging = t.TypeOf<typeof StopRinging>;
 
 type SessionEvent = Extract<CallParkEvent, { sessionId: string }>;
 const sessionOf = (event: SessionEvent) => ({ tenantId: event.tenantId, callId: event.callId, at: event.at, sessionId: event.sessionId, orbitCode: event.orbitCode });
+
+/**
+ * Whether a session's ending found the parker being rung back, and which attempt: the event says
+ * so (`ringingAttempt`). An event stored before events said so tells what it can: an abandonment
+ * while ringing back or an answered ring back was ringing an attempt it did not name; an expiry
+ * after a ring back went unanswered was ringing its last attempt.
+ */
+const ringingWhenEnded = (event: Retrieved | Expired | Abandoned): { attempt?: number } | undefined => {
+  if (event.ringingAttempt !== undefined) return { attempt: event.ringingAttempt };
+  switch (event.type) {
+    case 'Retrieved':
+      return event.via === 'ring-back' ? {} : undefined;
+    case 'Abandoned':
+      return event.phase === 'ringing-back' ? {} : undefined;
+    case 'Expired':
+      return event.cause !== 'cannot-ring-back' && event.attempts > 0 ? { attempt: event.attempts } : undefined;
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
+  }
+};
+
+/** Every ending of a session stops the ring back it found ringing, before anything else. */
+const stopRinging = (event: Retrieved | Expired | Abandoned): StopRinging[] => {
+  const ringing = ringingWhenEnded(event);
+  return ringing === undefined ? [] : [{ type: 'stop-ringing', ...sessionOf(event), ...ringing }];
+};
 
 /** The directives one event calls for, in the order the media tier should carry them out. */
 export const directivesFor = (event: CallParkEvent): Directive[] => {
@@ -40,17 +70,19 @@ export const directivesFor = (event: CallParkEvent): Directive[] => {
       return [{ type: 'stop-ringing', ...sessionOf(event), attempt: event.attempt }];
     case 'Retrieved':
       return [
+        ...stopRinging(event),
         { type: 'connect-caller', ...sessionOf(event), to: event.retriever, via: event.via, ...(event.retrieverCallId ? { retrieverCallId: event.retrieverCallId } : {}) },
         { type: 'release-orbit', ...sessionOf(event) },
       ];
     case 'Expired':
       return [
+        ...stopRinging(event),
         { type: 'send-to-fallback', ...sessionOf(event), fallback: event.fallback, parker: event.parker },
         { type: 'release-orbit', ...sessionOf(event) },
       ];
     case 'Abandoned':
       return [
-        ...(event.phase === 'ringing-back' ? [{ type: 'stop-ringing' as const, ...sessionOf(event), attempt: 0 }] : []),
+        ...stopRinging(event),
         { type: 'release-orbit', ...sessionOf(event) },
       ];
     case 'ParkRejected':

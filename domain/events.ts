@@ -35,10 +35,17 @@ export const Parked = closed(
   { caller: text('Caller', 256) },
 );
 
+/**
+ * The ring back that was ringing when a session ended, if one was: its attempt (1, 2, …). The
+ * media tier must stop ringing the parker for it. Optional, so that the events stored before it
+ * was recorded still decode: such an event says nothing of what was ringing.
+ */
+const ending = { ringingAttempt: t.number };
+
 export const Retrieved = closed(
   'Retrieved',
   { type: t.literal('Retrieved'), ...session, retriever: Party, via: oneOf('RetrievedVia', ['orbit', 'ring-back']), parkedAt: Instant },
-  { retrieverCallId: CallId },
+  { retrieverCallId: CallId, ...ending },
 );
 
 /** The parker is being rung; if nobody answers by `unansweredAt` the attempt is unanswered. */
@@ -54,10 +61,10 @@ export const RingBackUnanswered = closed('RingBackUnanswered', {
 });
 
 /** The last ring back went unanswered (or none could ring): the call goes to its fallback. */
-export const Expired = closed('Expired', { type: t.literal('Expired'), ...session, attempts: t.number, cause: UnansweredCause, fallback: Fallback });
+export const Expired = closed('Expired', { type: t.literal('Expired'), ...session, attempts: t.number, cause: UnansweredCause, fallback: Fallback }, ending);
 
 /** The waiting party hung up while parked or while the parker was being rung back. */
-export const Abandoned = closed('Abandoned', { type: t.literal('Abandoned'), ...session, phase: oneOf('SessionPhase', ['parked', 'ringing-back']) });
+export const Abandoned = closed('Abandoned', { type: t.literal('Abandoned'), ...session, phase: oneOf('SessionPhase', ['parked', 'ringing-back']) }, ending);
 
 /** A refused park, for the audit. */
 export const ParkRejected = closed(

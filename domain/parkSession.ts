@@ -31,6 +31,9 @@ const rangeOf = (lot: PolicyLot): string =>
 
 const inRange = (lot: PolicyLot, orbit: number): boolean => orbit >= lot.settings.pickupRangeStart && orbit <= lot.settings.pickupRangeEnd;
 
+/** What an event ending a session says of the ring back ringing at that moment, if one is (I7). */
+const ringingNow = (session: ActiveSession): { ringingAttempt?: number } => (session.phase === 'ringing-back' ? { ringingAttempt: session.attempt } : {});
+
 /** What every event of a session says: tenant, policy, session, call, orbit, parker, and when. */
 const sessionFacts = (session: ActiveSession, { tenantId, at }: { tenantId: string; at: number }) => ({
   tenantId,
@@ -149,6 +152,7 @@ export const retrieveCall = (command: RetrieveCall, state: CallParkState): Decis
     via: 'orbit',
     parkedAt: session.parkedAt,
     ...(command.retrieverCallId === undefined ? {} : { retrieverCallId: command.retrieverCallId }),
+    ...ringingNow(session),
   });
 };
 
@@ -175,6 +179,7 @@ export const ringBackAnswered = (command: RingBackAnswered, state: CallParkState
     retriever: session.parker,
     via: 'ring-back',
     parkedAt: session.parkedAt,
+    ...ringingNow(session),
   });
 };
 
@@ -197,11 +202,11 @@ export const ringBackUnanswered = (command: RingBackUnanswered, state: CallParkS
       nextRingBackDueAt: command.at + session.settings.parkTimeoutSeconds * SECOND,
     });
   }
-  return accept({ type: 'Expired', ...facts, attempts: session.attempt, cause: command.cause, fallback: session.settings.fallback });
+  return accept({ type: 'Expired', ...facts, attempts: session.attempt, cause: command.cause, fallback: session.settings.fallback, ...ringingNow(session) });
 };
 
 export const callerHungUp = (command: CallerHungUp, state: CallParkState): Decision => {
   const session = sessionOfCall(state, command.callId);
   if (session === undefined) return refuse('call-not-parked');
-  return accept({ type: 'Abandoned', ...sessionFacts(session, command), phase: session.phase });
+  return accept({ type: 'Abandoned', ...sessionFacts(session, command), phase: session.phase, ...ringingNow(session) });
 };

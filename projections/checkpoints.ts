@@ -1,6 +1,8 @@
 /**
  * Projection checkpoints: for each build of a projection, the position of the last event its
- * tables reflect and the version of the code that wrote them. A checkpoint only moves by
+ * tables reflect, the version of the code that wrote them, and the identity of the log they were
+ * built from (domain/logIdentity.ts; NULL when the event store cannot tell, or for a checkpoint
+ * written before checkpoints recorded it). A checkpoint only moves by
  * compare-and-set, in the transaction that applies the events: the runner that set out from
  * another position (or another version) changes nothing and is told so.
  */
@@ -23,6 +25,7 @@ export const checkpointMigrations: readonly Migration[] = [
       )`,
     ],
   },
+  { id: 2, name: 'record the log each checkpoint follows', sql: ['ALTER TABLE projection_checkpoints ADD COLUMN log_id TEXT'] },
 ];
 
 export interface Checkpoint {
@@ -30,6 +33,8 @@ export interface Checkpoint {
   /** Undefined before the first event. */
   readonly position: Position | undefined;
   readonly version: number;
+  /** The identity of the log the tables were built from; undefined when unknown. */
+  readonly logId: string | undefined;
   readonly updatedAt: number;
 }
 
@@ -38,25 +43,30 @@ interface CheckpointRow {
   commit_position: unknown;
   prepare_position: unknown;
   version: number;
+  log_id: string | null;
   updated_at: number;
 }
 
 export const readCheckpoint = async (db: SqlExecutor, name: string): Promise<Checkpoint | undefined> => {
   const [row] = await db.query<CheckpointRow & Record<string, unknown>>(
-    'SELECT name, commit_position, prepare_position, version, updated_at FROM projection_checkpoints WHERE name = $1',
+    'SELECT name, commit_position, prepare_position, version, log_id, updated_at FROM projection_checkpoints WHERE name = $1',
     [name],
   );
   if (!row) return undefined;
   const position = row.commit_position === null ? undefined : { commit: toBigInt(row.commit_position), prepare: toBigInt(row.prepare_position) };
-  return { name: row.name, position, version: Number(row.version), updatedAt: Number(row.updated_at) };
+  return { name: row.name, position, version: Number(row.version), logId: row.log_id ?? undefined, updatedAt: Number(row.updated_at) };
 };
 
-/** Create the checkpoint of a build that has none yet: before the first event, at `version`. */
-export const createCheckpoint = (db: SqlExecutor, name: string, version: number, now: number): Promise<unknown> =>
+/** Create the checkpoint of a build that has none yet: before the first event, at `version`, following the log `logId`. */
+export const createCheckpoint = (db: SqlExecutor, name: string, version: number, now: number, logId?: string): Promise<unknown> =>
   db.execute(
-    'INSERT INTO projection_checkpoints (name, commit_position, prepare_position, version, updated_at) VALUES ($1, NULL, NULL, $2, $3) ON CONFLICT (name) DO NOTHING',
-    [name, version, now],
+    'INSERT INTO projection_checkpoints (name, commit_position, prepare_position, version, log_id, updated_at) VALUES ($1, NULL, NULL, $2, $3, $4) ON CONFLICT (name) DO NOTHING',
+    [name, version, logId ?? null, now],
   );
+
+/** Record which log a checkpoint that did not say follows (one written before checkpoints recorded it). */
+export const adoptLog = (db: SqlExecutor, name: string, logId: string): Promise<unknown> =>
+  db.execute('UPDATE projection_checkpoints SET log_id = $1 WHERE name = $2 AND log_id IS NULL', [logId, name]);
 
 /**
  * Move the checkpoint from `from` to `to` if it is still at `from` and at `version`. Answers
@@ -77,12 +87,12 @@ export const advanceCheckpoint = async (
 };
 
 /** Set a build's checkpoint outright (a rebuild handing its position to the live build). */
-export const putCheckpoint = (db: SqlExecutor, checkpoint: Omit<Checkpoint, 'updatedAt'>, now: number): Promise<unknown> =>
+export const putCheckpoint = (db: SqlExecutor, checkpoint: Omit<Checkpoint, 'updatedAt' | 'logId'> & { readonly logId?: string }, now: number): Promise<unknown> =>
   db.execute(
-    `INSERT INTO projection_checkpoints (name, commit_position, prepare_position, version, updated_at) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO projection_checkpoints (name, commit_position, prepare_position, version, log_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (name) DO UPDATE SET commit_position = excluded.commit_position, prepare_position = excluded.prepare_position,
-       version = excluded.version, updated_at = excluded.updated_at`,
-    [checkpoint.name, checkpoint.position?.commit ?? null, checkpoint.position?.prepare ?? null, checkpoint.version, now],
+       version = excluded.version, log_id = excluded.log_id, updated_at = excluded.updated_at`,
+    [checkpoint.name, checkpoint.position?.commit ?? null, checkpoint.position?.prepare ?? null, checkpoint.version, checkpoint.logId ?? null, now],
   );
 
 export const deleteCheckpoint = (db: SqlExecutor, name: string): Promise<unknown> => db.execute('DELETE FROM projection_checkpoints WHERE name = $1', [name]);

@@ -1,8 +1,10 @@
 /**
- * Whether the read side is ready to answer: every projection's runner running and no further
- * behind the head of the log than `maxLagEvents`. The composition root adds these checks to
+ * Whether the read side is ready to answer: every projection's runner running, no further
+ * behind the head of the log than `maxLagEvents`, and not past its end (a checkpoint past the
+ * end of the log is another log's: "0 events behind" would be a lie). The composition root adds these checks to
  * `/readyz` and exports `lag()` as a metric.
  */
+import { comparePositions } from '../domain/eventStore.js';
 import type { ProjectionRunner } from './runner.js';
 
 export interface ProjectionCheck {
@@ -29,8 +31,10 @@ export const projectionReadiness = async (runners: readonly Runner[], maxLagEven
     }
     try {
       const lag = await runner.lag();
-      checks[name] =
-        lag.events <= maxLagEvents
+      const pastTheEnd = lag.checkpoint !== undefined && (lag.head === undefined || comparePositions(lag.checkpoint, lag.head) > 0);
+      checks[name] = pastTheEnd
+        ? { ok: false, detail: `its checkpoint (position ${lag.checkpoint!.commit}) is past the end of the event log (${lag.head === undefined ? 'empty' : `position ${lag.head.commit}`}): it follows another log; rebuild it` }
+        : lag.events <= maxLagEvents
           ? { ok: true, detail: `${lag.events} event(s) behind` }
           : { ok: false, detail: `${lag.events} event(s) behind the head of the log, more than ${maxLagEvents} (behind for ${lag.ms} ms)` };
     } catch (error) {

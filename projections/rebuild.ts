@@ -4,8 +4,9 @@
  * - the live checkpoint row is updated first (in PostgreSQL that waits for, then holds off, a
  *   live runner's batch);
  * - each live table is dropped and the shadow table renamed to its name;
- * - the live checkpoint takes the shadow's position and version, and the shadow's migration
- *   records become the live ones.
+ * - the live checkpoint takes the shadow's position, version and log (the one the rebuild read),
+ *   and the shadow's migration records become the live ones. This is how a read store that
+ *   followed another log is made this log's (logFollowed.ts).
  * Readers see the old tables or the new ones, never a mix. A live runner of the same version
  * carries on from the rebuilt checkpoint (its compare-and-set fails once if the position
  * differs, and it reloads); one of an older version finds the version changed and stops as
@@ -86,7 +87,7 @@ const swapIn = (readStore: ReadStore, projection: Projection, prefix: string, no
       await tx.execute(`DROP TABLE IF EXISTS ${live(base)}`);
       await tx.execute(`ALTER TABLE ${shadow(base)} RENAME TO ${live(base)}`);
     }
-    await putCheckpoint(tx, { name: liveName, position: built.position, version: built.version }, now);
+    await putCheckpoint(tx, { name: liveName, position: built.position, version: built.version, ...(built.logId === undefined ? {} : { logId: built.logId }) }, now);
     await deleteCheckpoint(tx, shadowName);
     await tx.execute('DELETE FROM schema_migrations WHERE scope = $1', [migrationScope(projection)]);
     await tx.execute('UPDATE schema_migrations SET scope = $1 WHERE scope = $2', [migrationScope(projection), migrationScope(projection, prefix)]);

@@ -16,6 +16,7 @@
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../domain/eventStore.js';
 import { BatchMemory } from './batchMemory.js';
 import { advanceCheckpoint, checkpointMigrations, checkpointScope, createCheckpoint, readCheckpoint } from './checkpoints.js';
+import { checkLogFollowed, followedLog } from './logFollowed.js';
 import { buildName, matchesFilter, migrationScope, tablesOf, type Projection, type Tables } from './projection.js';
 import type { ReadStore } from './readStore.js';
 import { SubscriptionBuffer } from './subscriptionBuffer.js';
@@ -145,7 +146,8 @@ export class ProjectionRunner {
   /**
    * Migrate the read store, load the checkpoint (creating it at the start of the log for a new
    * build) and follow the log in the background. Rejects when the stored tables were written by
-   * another version of the projection: they must be rebuilt (see rebuild.ts).
+   * another version of the projection, or from another log, or past the end of this one
+   * (ForeignReadStore, logFollowed.ts): they must be rebuilt (see rebuild.ts).
    */
   async start(): Promise<void> {
     if (this.state === 'running' || this.state === 'stopping') throw new Error(`The runner of ${this.build} is already ${this.state}.`);
@@ -153,7 +155,9 @@ export class ProjectionRunner {
     const prefix = this.options.tablePrefix ?? '';
     await readStore.migrate(checkpointMigrations, checkpointScope);
     await readStore.migrate(this.projection.migrations(this.tables), migrationScope(this.projection, prefix));
-    await createCheckpoint(readStore, this.build, this.projection.version, this.clock());
+    const logId = await followedLog(this.deps.eventStore);
+    await createCheckpoint(readStore, this.build, this.projection.version, this.clock(), logId);
+    await checkLogFollowed(this.deps, { projection: this.projection.name, build: this.build, hasTables: this.projection.tables.length > 0, logId });
     const checkpoint = await this.loadCheckpoint();
     this.position = checkpoint;
     this.stopRequested = false;

@@ -114,7 +114,8 @@ export class CallModel {
         return this.ended(directive.callId);
       case 'stop-ringing': {
         this.tally.answered(directive.type, commandId);
-        // Unanswered with attempts left: parked again until the next ring back.
+        // Unanswered with attempts left: parked again until the next ring back (an ending that
+        // stopped the ring back comes with its own directives next).
         const call = this.calls.get(directive.callId);
         if (call?.phase === 'ringing') call.phase = 'parked';
         return;

@@ -140,13 +140,21 @@ const eventsOnTheWire: Record<EventType, Record<string, unknown>[]> = {
   ],
   Retrieved: [
     { type: 'Retrieved', ...sessionOnTheWire, at: iso(10), retriever: bobOnTheWire, via: 'orbit', parkedAt: iso(0), retrieverCallId: 'call-of-bob' },
+    { type: 'Retrieved', ...sessionOnTheWire, at: iso(305), retriever: aliceOnTheWire, via: 'ring-back', parkedAt: iso(0), ringingAttempt: 1 },
+    { type: 'Retrieved', ...sessionOnTheWire, at: iso(306), retriever: bobOnTheWire, via: 'orbit', parkedAt: iso(0), ringingAttempt: 2 },
+    // As stored before events named the attempt ringing.
     { type: 'Retrieved', ...sessionOnTheWire, at: iso(305), retriever: aliceOnTheWire, via: 'ring-back', parkedAt: iso(0) },
   ],
   RingBackStarted: [{ type: 'RingBackStarted', ...sessionOnTheWire, at: iso(300), attempt: 1, unansweredAt: iso(330) }],
   RingBackUnanswered: [{ type: 'RingBackUnanswered', ...sessionOnTheWire, at: iso(330), attempt: 1, cause: 'no-answer', nextRingBackDueAt: iso(630) }],
-  Expired: [{ type: 'Expired', ...sessionOnTheWire, at: iso(660), attempts: 2, cause: 'declined', fallback: 'sip:reception@contoso.com' }],
+  Expired: [
+    { type: 'Expired', ...sessionOnTheWire, at: iso(660), attempts: 2, cause: 'declined', fallback: 'sip:reception@contoso.com', ringingAttempt: 2 },
+    { type: 'Expired', ...sessionOnTheWire, at: iso(300), attempts: 0, cause: 'cannot-ring-back', fallback: 'voicemail' },
+  ],
   Abandoned: [
     { type: 'Abandoned', ...sessionOnTheWire, at: iso(20), phase: 'parked' },
+    { type: 'Abandoned', ...sessionOnTheWire, at: iso(310), phase: 'ringing-back', ringingAttempt: 1 },
+    // As stored before events named the attempt ringing.
     { type: 'Abandoned', ...sessionOnTheWire, at: iso(310), phase: 'ringing-back' },
   ],
   ParkRejected: [

@@ -123,6 +123,28 @@ describe('decoding with the quick path answers what it answers without', () => {
     }
   });
 
+  it('endings with the attempt ringing, and as stored before they named it, decode alike both ways, whole and broken', () => {
+    const endings = stored.filter((event) => ['Retrieved', 'Expired', 'Abandoned'].includes(event.type));
+    const naming = endings.filter((event) => event.data.ringingAttempt !== undefined);
+    expect(naming.length).toBeGreaterThan(0);
+    const before = naming.map(({ data: { ringingAttempt: _attempt, ...data }, ...event }) => ({ ...event, data }));
+    for (const event of [...naming, ...before]) {
+      const { quick, thorough } = bothWays(eventCodecFor(event.type)!, event.data);
+      expect(quick).toEqual(thorough);
+      expect(quick).toHaveProperty('value');
+      expect(answer(fromStoredForm(event.type, event.data, event.metadata))).toEqual(answer(thoroughly(() => fromStoredForm(event.type, event.data, event.metadata))));
+    }
+    fc.assert(
+      fc.property(fc.constantFrom(...naming, ...before).chain((event) => fc.tuple(fc.constant(event.type), broken(event.data))), ([type, data]) => {
+        const { quick, thorough } = bothWays(eventCodecFor(type)!, data);
+        expect(quick).toEqual(thorough);
+        const union = bothWays(CallParkEvent, data);
+        expect(union.quick).toEqual(union.thorough);
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
   it('stored events broken in one place', () => {
     fc.assert(
       fc.property(

@@ -42,14 +42,18 @@ const unanswered = (attempt: number, seconds: number, cause: RingBackUnanswered[
   cause,
   nextRingBackDueAt: at(seconds + 300),
 });
+/** Expired after its last ring back went unanswered: that attempt was ringing. */
 const expired = (attempts: number, seconds: number, cause: Expired['cause'] = 'no-answer', fallback = settings.fallback): Expired => ({
   type: 'Expired',
   ...facts(seconds),
   attempts,
   cause,
   fallback,
+  ringingAttempt: attempts,
 });
 const history = (...events: CallParkEvent[]): CallParkEvent[] => [...parked, ...events];
+/** The same ending, when nothing was ringing. */
+const withoutRinging = <E extends { ringingAttempt?: number }>({ ringingAttempt: _ringing, ...event }: E): Omit<E, 'ringingAttempt'> => event;
 
 describe('ringing the parker back', () => {
   it('rings the parker back when parkTimeoutSeconds have passed', () => {
@@ -67,7 +71,7 @@ describe('ringing the parker back', () => {
     given(parked).when(ringBackDueCommand(300, 1, 'session-other')).thenNothing();
   });
 
-  it('after the last unanswered attempt the call goes to its fallback', () => {
+  it('after the last unanswered attempt the call goes to its fallback, naming the attempt that was ringing', () => {
     given(history(ringing(1, 300))).when(ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).then([unanswered(1, 330)]);
     given(history(ringing(1, 300), unanswered(1, 330))).when(ringBackDueCommand(630, 2)).then([ringing(2, 630)]);
     given(history(ringing(1, 300), unanswered(1, 330), ringing(2, 630)))
@@ -90,17 +94,18 @@ describe('ringing the parker back', () => {
     given(history(ringing(1, 300), unanswered(1, 310, 'busy'))).when(ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).thenNothing();
   });
 
-  it('an endpoint that cannot be rung back sends the call straight to its fallback when due', () => {
+  it('an endpoint that cannot be rung back sends the call straight to its fallback when due, with nothing ringing', () => {
     const pbx = { type: 'EndpointCapabilitiesSet' as const, tenantId: TENANT, endpoint: 'pbx-phone' as const, capabilities: { park: true, retrieve: true, ringBack: false }, at: at(-10) };
     const parkedFromPbx = [parkAllowed(settings), pbx, parkedEvent({ settings, parker: on(alice, 'pbx-phone') })];
     given(parkedFromPbx)
       .when(ringBackDueCommand(300))
-      .then([{ ...expired(0, 300, 'cannot-ring-back'), parker: on(alice, 'pbx-phone') }]);
+      .then([{ ...withoutRinging(expired(0, 300, 'cannot-ring-back')), parker: on(alice, 'pbx-phone') }]);
   });
 
-  it('the parker answering the ring back retrieves the call', () => {
-    const answered: Retrieved = { type: 'Retrieved', ...facts(310), retriever: alice, via: 'ring-back', parkedAt: at(0) };
+  it('the parker answering the ring back retrieves the call, naming the attempt answered', () => {
+    const answered: Retrieved = { type: 'Retrieved', ...facts(310), retriever: alice, via: 'ring-back', parkedAt: at(0), ringingAttempt: 1 };
     given(history(ringing(1, 300))).when(ringBackAnsweredCommand(310)).then([answered]);
+    given(history(ringing(1, 300), unanswered(1, 330), ringing(2, 630))).when(ringBackAnsweredCommand(640)).then([{ ...answered, at: at(640), ringingAttempt: 2 }]);
   });
 
   it('answering when no ring back is in progress is refused', () => {
@@ -119,14 +124,21 @@ describe('ringing the parker back', () => {
 });
 
 describe('the caller hanging up', () => {
-  const abandoned = (seconds: number, phase: Abandoned['phase']): Abandoned => ({ type: 'Abandoned', ...facts(seconds), phase });
-
-  it('while parked abandons the session', () => {
-    given(parked).when(hangUpCommand(20)).then([abandoned(20, 'parked')]);
+  const abandoned = (seconds: number, phase: Abandoned['phase'], ringingAttempt?: number): Abandoned => ({
+    type: 'Abandoned',
+    ...facts(seconds),
+    phase,
+    ...(ringingAttempt === undefined ? {} : { ringingAttempt }),
   });
 
-  it('while the parker is being rung back abandons it too', () => {
-    given(history(ringing(1, 300))).when(hangUpCommand(310)).then([abandoned(310, 'ringing-back')]);
+  it('while parked abandons the session, with nothing ringing', () => {
+    given(parked).when(hangUpCommand(20)).then([abandoned(20, 'parked')]);
+    given(history(ringing(1, 300), unanswered(1, 330))).when(hangUpCommand(400)).then([abandoned(400, 'parked')]);
+  });
+
+  it('while the parker is being rung back abandons it too, naming the attempt ringing', () => {
+    given(history(ringing(1, 300))).when(hangUpCommand(310)).then([abandoned(310, 'ringing-back', 1)]);
+    given(history(ringing(1, 300), unanswered(1, 330), ringing(2, 630))).when(hangUpCommand(640)).then([abandoned(640, 'ringing-back', 2)]);
   });
 
   it('after the call was retrieved is told the call is not parked', () => {
@@ -145,9 +157,13 @@ describe('races: the first ending recorded wins (I2)', () => {
     given(history(ringing(1, 300), { ...retrievedByBob, at: at(310) })).when(ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).thenNothing();
   });
 
-  it('a retrieval while the parker is being rung back wins over the answer that comes after it', () => {
-    given(history(ringing(1, 300))).when(retrieveCommand('10', retriever(bob), 305)).then([{ ...retrievedByBob, at: at(305) }]);
-    given(history(ringing(1, 300), { ...retrievedByBob, at: at(305) })).when(ringBackAnsweredCommand(306)).thenRejects('call-not-parked');
+  it('a retrieval by orbit while the parker is being rung back wins over the answer that comes after it, naming the attempt ringing', () => {
+    given(history(ringing(1, 300))).when(retrieveCommand('10', retriever(bob), 305)).then([{ ...retrievedByBob, at: at(305), ringingAttempt: 1 }]);
+    given(history(ringing(1, 300), { ...retrievedByBob, at: at(305), ringingAttempt: 1 })).when(ringBackAnsweredCommand(306)).thenRejects('call-not-parked');
+  });
+
+  it('a retrieval by orbit while parked, between ring backs, names nothing ringing', () => {
+    given(history(ringing(1, 300), unanswered(1, 330))).when(retrieveCommand('10', retriever(bob), 400)).then([{ ...retrievedByBob, at: at(400) }]);
   });
 
   it('an expiry recorded first leaves the retrieval with no call on the orbit', () => {

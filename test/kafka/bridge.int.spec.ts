@@ -127,7 +127,9 @@ describe.skipIf(!available)('the Kafka bridge, end to end', () => {
     const connect = await directive('call-ring-back', 'connect-caller');
     expect(connect).toMatchObject({ to: alice, via: 'ring-back' });
     await directive('call-ring-back', 'release-orbit');
-    expect(reader.typesAbout('call-ring-back')).toEqual(['hold-caller', 'ring-parker', 'connect-caller', 'release-orbit']);
+    // The answered attempt stops ringing (the parker's other endpoints) before the caller is connected.
+    expect(await directive('call-ring-back', 'stop-ringing')).toMatchObject({ attempt: 1, sessionId: hold.sessionId });
+    expect(reader.typesAbout('call-ring-back')).toEqual(['hold-caller', 'ring-parker', 'stop-ringing', 'connect-caller', 'release-orbit']);
   });
 
   it('sends the call to its fallback when the parker declines the last ring back (486)', async () => {

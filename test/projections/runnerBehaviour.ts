@@ -3,11 +3,17 @@
  * runner.sqlite.spec.ts and runner.postgres.int.spec.ts run these same tests.
  */
 import { randomUUID } from 'node:crypto';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
 import type { EventStore, RecordedEvent } from '../../domain/eventStore.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
+import { ForeignReadStore } from '../../projections/logFollowed.js';
+import { projectionReadiness } from '../../projections/readiness.js';
 import { tablesOf, type Projection } from '../../projections/projection.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { buildShadow, rebuild } from '../../projections/rebuild.js';
@@ -366,6 +372,129 @@ export const describeRunner = (label: string, factory: () => Promise<ReadStoreFa
       await runToHead(current);
       await current.stop();
       expect(await readCounts(readStore, tablesOf(v2))).toEqual(fold(await readAll(eventStore)));
+    });
+
+    it('refuses to start on tables built from another log, saying what to do; a rebuild from this log makes them its own', async () => {
+      const readStore = await (await stores.fresh()).open();
+      const projection = countingProjection({ name: `followed_${++counter}` });
+      const first = new InMemoryEventStore();
+      await append(first, history(20));
+      const old = new ProjectionRunner({ eventStore: first, readStore }, projection);
+      await runToHead(old);
+      await old.stop();
+
+      // A new log, shorter or longer, with the same read store: its checkpoint is not this log's.
+      let followed = first;
+      for (const length of [3, 40]) {
+        const other = new InMemoryEventStore();
+        await append(other, history(length, 5));
+        const refused = new ProjectionRunner({ eventStore: other, readStore }, projection);
+        const failure = refused.start();
+        await expect(failure).rejects.toThrow(ForeignReadStore);
+        await expect(failure).rejects.toThrow(`npx callpark projections rebuild ${projection.name}`);
+        await expect(failure).rejects.toThrow(/follow another event log/);
+        expect(refused.status().state).toBe('idle');
+        expect(await readCounts(readStore, tablesOf(projection))).toEqual(fold(await readAll(followed)));
+
+        await rebuild({ eventStore: other, readStore }, projection, { prefix: `rb${counter}l${length}_` });
+        const rebuilt = new ProjectionRunner({ eventStore: other, readStore }, projection);
+        await runToHead(rebuilt);
+        await append(other, history(4, 3));
+        await rebuilt.catchUp();
+        await rebuilt.stop();
+        expect(await readCounts(readStore, tablesOf(projection))).toEqual(fold(await readAll(other)));
+        expect((await readCheckpoint(readStore, projection.name))?.logId).toBe(await other.logIdentity());
+        // And the log it followed before is now the other one.
+        await expect(new ProjectionRunner({ eventStore: followed, readStore }, projection).start()).rejects.toThrow(ForeignReadStore);
+        followed = other;
+      }
+    });
+
+    it('refuses to start on a checkpoint past the end of the log (an older backup of the same event store)', async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'callpark-log-'));
+      const file = join(folder, 'events.sqlite');
+      try {
+        const readStore = await (await stores.fresh()).open();
+        const projection = countingProjection({ name: `behind_${++counter}` });
+        let eventStore = new SqliteEventStore(file);
+        await append(eventStore, history(5));
+        await eventStore.close();
+        await copyFile(file, join(folder, 'backup.sqlite'));
+        eventStore = new SqliteEventStore(file);
+        await append(eventStore, history(15, 4));
+        const runner = new ProjectionRunner({ eventStore, readStore }, projection);
+        await runToHead(runner);
+        await runner.stop();
+        await eventStore.close();
+
+        // The backup is restored: the same log, five events long; the read store is at the twentieth.
+        await copyFile(join(folder, 'backup.sqlite'), file);
+        eventStore = new SqliteEventStore(file);
+        try {
+          const failure = new ProjectionRunner({ eventStore, readStore }, projection).start();
+          await expect(failure).rejects.toThrow(ForeignReadStore);
+          await expect(failure).rejects.toThrow(/position 20, past the end of the event log \(which ends at position 5\)/);
+          await expect(failure).rejects.toThrow(`npx callpark projections rebuild ${projection.name}`);
+        } finally {
+          await eventStore.close();
+        }
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+
+    it('is not ready while its checkpoint is past the end of its log (moved there by a runner on a longer copy of the log)', async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'callpark-log-'));
+      const logs: SqliteEventStore[] = [];
+      try {
+        const readStore = await (await stores.fresh()).open();
+        const projection = countingProjection({ name: `copied_${++counter}` });
+        const before = new SqliteEventStore(join(folder, 'events.sqlite'));
+        await append(before, history(5));
+        await before.close();
+        await copyFile(join(folder, 'events.sqlite'), join(folder, 'copy.sqlite'));
+        const original = new SqliteEventStore(join(folder, 'events.sqlite'));
+        logs.push(original);
+        const copy = new SqliteEventStore(join(folder, 'copy.sqlite'));
+        logs.push(copy);
+        await append(copy, history(10, 3));
+
+        const onOriginal = new ProjectionRunner({ eventStore: original, readStore }, projection);
+        await runToHead(onOriginal);
+        expect((await projectionReadiness([onOriginal], 100)).ready).toBe(true);
+        const onCopy = new ProjectionRunner({ eventStore: copy, readStore }, projection);
+        await runToHead(onCopy);
+        await onCopy.stop();
+
+        // The next event of the original finds the checkpoint moved on, at 15: past its end, at 6.
+        await append(original, history(1));
+        await onOriginal.waitFor((await original.headPosition())!);
+        const readiness = await projectionReadiness([onOriginal], 100);
+        await onOriginal.stop();
+        expect(readiness.ready).toBe(false);
+        expect(readiness.checks[`projection:${projection.name}`]?.detail).toMatch(/position 15\) is past the end of the event log \(position 6\)/);
+      } finally {
+        await Promise.all(logs.map((store) => store.close()));
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+
+    it('takes a checkpoint that does not name its log (written before checkpoints did) as this log’s, when it is not past the end', async () => {
+      const eventStore = new InMemoryEventStore();
+      await append(eventStore, history(12));
+      const { projection, options } = fresh();
+      const first = new ProjectionRunner({ eventStore, readStore }, projection, options);
+      await runToHead(first);
+      await first.stop();
+      await readStore.execute('UPDATE projection_checkpoints SET log_id = NULL WHERE name = $1', [first.build]);
+      expect((await readCheckpoint(readStore, first.build))?.logId).toBeUndefined();
+
+      const second = new ProjectionRunner({ eventStore, readStore }, projection, options);
+      await append(eventStore, history(3));
+      await runToHead(second);
+      await second.stop();
+      expect((await readCheckpoint(readStore, first.build))?.logId).toBe(await eventStore.logIdentity());
+      expect(await readCounts(readStore, tablesFor(projection, options))).toEqual(fold(await readAll(eventStore)));
     });
 
     it('whatever the history and wherever it crashes, ends with the tables of a plain fold', async () => {
