@@ -32,12 +32,12 @@ const policyIdentity = {
 const envelope = (type: string) => ({
   type: { const: type },
   eventId: text(256, 'Unique per message: the command id (I6). May be left out when an Idempotency-Key header gives it.'),
-  occurredAt: instant,
+  occurredAt: { ...instant, description: 'When the media tier saw it, by its clock. Optional, and not recorded: the service decides at its own clock (docs/domain.md).' },
   tenantId: text(128),
   callId: text(256, 'The SIP Call-ID.'),
 });
 /** Required members of every signaling message on the HTTP API (`eventId` may come from a header). */
-const envelopeRequired = ['occurredAt', 'tenantId', 'callId'];
+const envelopeRequired = ['tenantId', 'callId'];
 
 const settingProperties: Record<string, JsonSchema> = {
   allowCallPark: { type: 'boolean', default: defaultSettings.allowCallPark },
