@@ -7,7 +7,6 @@
 import { endpoints } from '../../domain/endpoint.js';
 import { defaultSettings, settingRanges } from '../../domain/parkPolicy.js';
 import { rejectionReasons } from '../../domain/rejection.js';
-import { roles } from './auth.js';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -59,7 +58,6 @@ export const componentSchemas = {
   Instant: instant,
   Endpoint: { enum: [...endpoints] },
   Media: { enum: ['audio', 'video', 'im', 'conference'] },
-  Role: { enum: [...roles] },
   Party: object(['userId', 'endpoint'], { userId: text(256), endpoint: { $ref: '#/components/schemas/Endpoint' } }),
   ParkRequested: object(
     ['type', ...envelopeRequired, 'parker', 'media'],
