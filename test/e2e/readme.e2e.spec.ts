@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, removeDir, repositoryRoot, serviceEnvironment, tempDataDir } from '../support/serviceProcess.js';
 
 /** The fenced `sh` blocks of a README section, in order. */
-export const shellBlocks = (readme: string, heading: string): string[] => {
+const shellBlocks = (readme: string, heading: string): string[] => {
   const start = readme.indexOf(`\n## ${heading}\n`);
   if (start < 0) throw new Error(`no section "${heading}" in the README`);
   const next = readme.indexOf('\n## ', start + 1);
