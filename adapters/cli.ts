@@ -16,11 +16,10 @@
  * (CALLPARK_TOKEN; else the admin token the embedded service keeps under CALLPARK_DATA_DIR),
  * --tenant (CALLPARK_TENANT).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultSettings, type SettingName } from '../domain/parkPolicy.js';
 import { rebuildProjections } from './projectionRebuild.js';
+import { fetchService, noTokenMessage, serviceUrlOf, tokenOf } from './serviceTarget.js';
 
 const usage = `usage:
   callpark policy new <identity> [--<Setting> <value> …]
@@ -33,6 +32,7 @@ const usage = `usage:
   callpark endpoints reset <endpoint>
   callpark projections rebuild [<name>]
 options: --url URL (CALLPARK_URL)  --token TOKEN (CALLPARK_TOKEN)  --tenant ID (CALLPARK_TENANT)
+  (--name value or --name=value, anywhere on the line)
 settings: ${Object.keys(defaultSettings).join(', ')} (case-insensitive, as the cmdlets write them)`;
 
 class UsageError extends Error {}
@@ -54,18 +54,48 @@ const valueOf = (setting: SettingName, raw: string): unknown => {
   return raw;
 };
 
-/** `--Name value` pairs after the positional arguments, as settings. */
+/** `--Name value` or `--Name=value` after the positional arguments, as settings. */
 const settingsFrom = (args: readonly string[]): Record<string, unknown> => {
   const settings: Record<string, unknown> = {};
-  for (let i = 0; i < args.length; i += 2) {
-    const flag = args[i]!;
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = splitOption(args[i]!);
     const name = settingNames.get(flag.replace(/^-{1,2}/, '').toLowerCase());
     if (!flag.startsWith('-') || name === undefined) throw new UsageError(`unknown setting ${flag}`);
-    const raw = args[i + 1];
+    const raw = inline ?? args[++i];
     if (raw === undefined) throw new UsageError(`${flag} needs a value`);
     settings[name] = valueOf(name, raw);
   }
   return settings;
+};
+
+/** `--name=value` as its name and value; `--name` alone with no value. */
+const splitOption = (arg: string): [string, string | undefined] => {
+  const equals = arg.indexOf('=');
+  return arg.startsWith('-') && equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+};
+
+const globalOptions = ['url', 'token', 'tenant'] as const;
+type GlobalOptions = Partial<Record<(typeof globalOptions)[number], string>>;
+
+/**
+ * Take --url, --token and --tenant (either form, anywhere) out of the arguments; the rest stays in
+ * order for the subcommand, whose settings flags are its own.
+ */
+const takeGlobalOptions = (argv: readonly string[]): { options: GlobalOptions; rest: string[] } => {
+  const options: GlobalOptions = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = splitOption(argv[i]!);
+    const name = globalOptions.find((option) => flag === `--${option}`);
+    if (name === undefined) {
+      rest.push(argv[i]!);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+    options[name] = value;
+  }
+  return { options, rest };
 };
 
 const capabilitiesFrom = (args: readonly string[]): Record<string, boolean> => {
@@ -84,7 +114,7 @@ interface Target {
 }
 
 const call = async (target: Target, method: string, path: string, body?: unknown): Promise<number> => {
-  const response = await fetch(`${target.url}/v1/tenants/${encodeURIComponent(target.tenant)}${path}`, {
+  const response = await fetchService(`${target.url}/v1/tenants/${encodeURIComponent(target.tenant)}${path}`, {
     method,
     headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -101,19 +131,13 @@ const call = async (target: Target, method: string, path: string, body?: unknown
   return 1;
 };
 
-const targetFrom = async (options: { url?: string; token?: string; tenant?: string }): Promise<Target> => {
-  const url = (options.url ?? process.env.CALLPARK_URL ?? `http://127.0.0.1:${process.env.PORT ?? '8080'}`).replace(/\/$/, '');
+const targetFrom = async (options: GlobalOptions): Promise<Target> => {
+  const url = serviceUrlOf(options.url, process.env);
+  if (!/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`--url expects the service's base URL (http://host:port), got "${url}"`);
   const tenant = options.tenant ?? process.env.CALLPARK_TENANT;
   if (!tenant) throw new UsageError('name the tenant: --tenant ID or CALLPARK_TENANT');
-  let token = options.token ?? process.env.CALLPARK_TOKEN;
-  if (!token) {
-    const file = join(process.env.CALLPARK_DATA_DIR ?? './data', 'admin-token');
-    token = await readFile(file, 'utf8').then(
-      (text) => text.trim(),
-      () => undefined,
-    );
-    if (!token) throw new UsageError(`give a token: --token TOKEN, CALLPARK_TOKEN, or run where the service keeps ${file}`);
-  }
+  const token = await tokenOf(options.token, process.env);
+  if (!token) throw new UsageError(noTokenMessage(process.env));
   return { url, token, tenant };
 };
 
@@ -157,20 +181,13 @@ const endpoints = async (target: Target, [verb, endpoint, ...rest]: string[]): P
 };
 
 const main = async (argv: readonly string[]): Promise<number> => {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: { url: { type: 'string' }, token: { type: 'string' }, tenant: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-    strict: false,
-  });
-  // Settings flags (--AllowCallPark true) are positional pairs to parseArgs in non-strict mode: take them back in order.
-  const rest = argv.filter((arg, i) => !['--url', '--token', '--tenant'].includes(arg) && !['--url', '--token', '--tenant'].includes(argv[i - 1] ?? ''));
+  const { options, rest } = takeGlobalOptions(argv);
+  const help = rest.some((arg) => arg === '--help' || arg === '-h');
   const [group, ...args] = rest;
-  if (values.help || group === undefined) {
+  if (help || group === undefined) {
     console.log(usage);
-    return group === undefined && !values.help ? 2 : 0;
+    return help ? 0 : 2;
   }
-  const options = { url: values.url as string | undefined, token: values.token as string | undefined, tenant: values.tenant as string | undefined };
   switch (group) {
     case 'policy':
       return policy(await targetFrom(options), args);
@@ -180,7 +197,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       if (args[0] !== 'rebuild') throw new UsageError('projections takes one subcommand: rebuild');
       return rebuildProjections(process.env, args[1]);
     default:
-      throw new UsageError(`unknown command ${group}${positionals.length ? '' : ''}`);
+      throw new UsageError(`unknown command ${group}`);
   }
 };
 

@@ -33,6 +33,8 @@ export interface Config {
   /** Tokens given in the environment; when there are none, the service keeps an admin token under dataDir. */
   readonly tokens: readonly TokenGrant[];
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** json (one object a line, the default) or pretty (pino-pretty, for a person at a terminal). */
+  readonly logFormat: 'json' | 'pretty';
   readonly snapshotEvery: number;
   readonly shutdownGraceMillis: number;
   /** /readyz reports not ready while a projection is further behind than this many events. */
@@ -135,6 +137,7 @@ const variables = {
   KAFKA_DEAD_LETTER_TOPIC: { codec: TopicName, default: 'callpark.signaling.dead-letter' },
   CALLPARK_TOKENS: { codec: Tokens, default: undefined },
   LOG_LEVEL: { codec: Choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
+  LOG_FORMAT: { codec: Choice(['json', 'pretty']), default: 'json' },
   CALLPARK_SNAPSHOT_EVERY: { codec: IntegerString(0, 1_000_000), default: '16' },
   CALLPARK_SHUTDOWN_GRACE_MS: { codec: IntegerString(0, 600_000), default: '10000' },
   CALLPARK_MAX_PROJECTION_LAG_EVENTS: { codec: IntegerString(1, 100_000_000), default: '10000' },
@@ -189,6 +192,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
       : {}),
     tokens: v.CALLPARK_TOKENS ?? [],
     logLevel: v.LOG_LEVEL!,
+    logFormat: v.LOG_FORMAT!,
     snapshotEvery: v.CALLPARK_SNAPSHOT_EVERY!,
     shutdownGraceMillis: v.CALLPARK_SHUTDOWN_GRACE_MS!,
     maxProjectionLagEvents: v.CALLPARK_MAX_PROJECTION_LAG_EVENTS!,

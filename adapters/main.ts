@@ -8,6 +8,16 @@ import { startService } from './service.js';
 
 const EXIT_CONFIGURATION = 78;
 
+/** A listen address the service cannot have, said as a configuration error: one line, naming the variables. */
+const listenProblem = (error: unknown, config: { readonly host: string; readonly port: number }): string | undefined => {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') return `PORT: ${where} is in use by another process; stop it or choose another PORT (or HOST).`;
+  if (code === 'EACCES') return `PORT: this user may not listen on ${where}; choose a PORT above 1023.`;
+  if (code === 'EADDRNOTAVAIL') return `HOST: ${config.host} is not an address of this machine; choose another HOST (0.0.0.0 for all).`;
+  return undefined;
+};
+
 const main = async (): Promise<void> => {
   let config;
   try {
@@ -19,7 +29,15 @@ const main = async (): Promise<void> => {
     }
     throw error;
   }
-  const service = await startService(config);
+  let service;
+  try {
+    service = await startService(config);
+  } catch (error) {
+    const problem = listenProblem(error, config);
+    if (problem === undefined) throw error;
+    console.error(`callpark cannot start. ${problem}`);
+    process.exit(EXIT_CONFIGURATION);
+  }
   if (service.adminTokenFile) {
     service.logger.info(
       { adminTokenFile: service.adminTokenFile },

@@ -1,9 +1,15 @@
 /**
- * Metrics in the Prometheus text exposition format, version 0.0.4: a small registry of counters,
- * gauges and histograms, and the service's own metrics on it. Every way in (HTTP, Kafka, the
- * ring-back scheduler) reports what its commands did through `recordCommand`; the scheduler
- * reports how late each timer fired through `observeTimerLateness`.
+ * Metrics in the Prometheus text exposition format, version 0.0.4, by prom-client: the service's
+ * own counters, gauges and histograms on a registry of each `Metrics`, and Node.js's and the
+ * process's (CPU, memory, heap spaces, event loop lag, GC, open handles and file descriptors,
+ * `collectDefaultMetrics`) once per process beside them. Every way in (HTTP, Kafka, the ring-back
+ * scheduler) reports what its commands did through `recordCommand`; the scheduler reports how late
+ * each timer fired through `observeTimerLateness`.
+ *
+ * Registering more (as adapters/kafka/kafkaMetrics.ts does): `metrics.registry.counter(name, help,
+ * labelNames)`, `.gauge(…)` or `.histogram(…, buckets)`, each once per registry.
  */
+import client from 'prom-client';
 import type { CommandType } from '../domain/commands.js';
 import type { CallParkEvent } from '../domain/events.js';
 
@@ -11,172 +17,109 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 
 type Labels = Readonly<Record<string, string>>;
 
-const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** Label values escape backslash, double quote and line feed; help text escapes backslash and line feed. */
-export const escapeLabelValue = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const escapeHelp = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-
-export const formatValue = (value: number): string => {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return '+Inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
-  return String(value);
-};
-
-const formatLabels = (labels: Labels): string => {
-  const entries = Object.entries(labels);
-  return entries.length === 0 ? '' : `{${entries.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(',')}}`;
-};
-
-abstract class Family {
-  protected readonly series = new Map<string, { labels: Labels; value: number }>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-  ) {
-    if (!metricName.test(name)) throw new Error(`"${name}" is not a Prometheus metric name.`);
-    for (const label of labelNames) if (!labelName.test(label) || label.startsWith('__') || label === 'le') throw new Error(`"${label}" is not a label name ${name} may use.`);
-  }
-
-  abstract readonly type: 'counter' | 'gauge' | 'histogram';
-
-  /** The labels in declared order, so one set of labels is one series. */
-  protected labelsOf(labels: Labels): { key: string; labels: Labels } {
-    const ordered: Record<string, string> = {};
-    for (const label of this.labelNames) {
+/** One set of labels, in the family's declared order, as a key. A missing label is a mistake. */
+const keyOf = (name: string, labelNames: readonly string[], labels: Labels): string =>
+  JSON.stringify(
+    labelNames.map((label) => {
       const value = labels[label];
-      if (value === undefined) throw new Error(`${this.name} needs the label ${label}.`);
-      ordered[label] = value;
-    }
-    return { key: JSON.stringify(Object.values(ordered)), labels: ordered };
-  }
+      if (value === undefined) throw new Error(`${name} needs the label ${label}.`);
+      return value;
+    }),
+  );
 
-  render(): string[] {
-    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`, ...this.samples()];
-  }
-
-  protected samples(): string[] {
-    return [...this.series.values()].map(({ labels, value }) => `${this.name}${formatLabels(labels)} ${formatValue(value)}`);
-  }
-}
-
-export class Counter extends Family {
-  readonly type = 'counter';
+export class Counter {
+  constructor(
+    private readonly counter: client.Counter,
+    readonly name: string,
+    private readonly labelNames: readonly string[],
+  ) {}
 
   inc(labels: Labels = {}, by = 1): void {
     if (!(by >= 0)) throw new Error(`${this.name} only goes up.`);
-    const { key, labels: ordered } = this.labelsOf(labels);
-    const current = this.series.get(key);
-    if (current) current.value += by;
-    else this.series.set(key, { labels: ordered, value: by });
+    keyOf(this.name, this.labelNames, labels);
+    this.counter.inc(labels, by);
   }
 }
 
-export class Gauge extends Family {
-  readonly type = 'gauge';
+export class Gauge {
+  /** What was set, to read back without prom-client's asynchronous `get`. */
+  private readonly values = new Map<string, number>();
+
+  constructor(
+    private readonly gauge: client.Gauge,
+    readonly name: string,
+    private readonly labelNames: readonly string[],
+  ) {}
 
   set(labels: Labels, value: number): void {
-    const { key, labels: ordered } = this.labelsOf(labels);
-    this.series.set(key, { labels: ordered, value });
+    this.values.set(keyOf(this.name, this.labelNames, labels), value);
+    this.gauge.set(labels, value);
   }
 
   add(labels: Labels, by: number): void {
-    const { key, labels: ordered } = this.labelsOf(labels);
-    const current = this.series.get(key);
-    if (current) current.value += by;
-    else this.series.set(key, { labels: ordered, value: by });
+    const key = keyOf(this.name, this.labelNames, labels);
+    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    this.gauge.inc(labels, by);
   }
 
   /** Forget every series (before setting them all again from a source). */
   clear(): void {
-    this.series.clear();
+    this.values.clear();
+    this.gauge.reset();
   }
 
   value(labels: Labels = {}): number | undefined {
-    return this.series.get(this.labelsOf(labels).key)?.value;
+    return this.values.get(keyOf(this.name, this.labelNames, labels));
   }
 }
 
-interface HistogramSeries {
-  readonly labels: Labels;
-  /** Per bucket (not cumulative); the last is +Inf. */
-  readonly counts: number[];
-  sum: number;
-  count: number;
-}
-
-export class Histogram extends Family {
-  readonly type = 'histogram';
-  private readonly histograms = new Map<string, HistogramSeries>();
-
+export class Histogram {
   constructor(
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    readonly buckets: readonly number[],
-  ) {
-    super(name, help, labelNames);
-    if (buckets.length === 0 || buckets.some((bound, i) => !Number.isFinite(bound) || (i > 0 && bound <= buckets[i - 1]!))) {
-      throw new Error(`${name}: buckets must be finite and increasing.`);
-    }
-  }
+    private readonly histogram: client.Histogram,
+    readonly name: string,
+    private readonly labelNames: readonly string[],
+  ) {}
 
   observe(labels: Labels, value: number): void {
-    const { key, labels: ordered } = this.labelsOf(labels);
-    let series = this.histograms.get(key);
-    if (series === undefined) {
-      series = { labels: ordered, counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
-      this.histograms.set(key, series);
-    }
-    const index = this.buckets.findIndex((bound) => value <= bound);
-    series.counts[index < 0 ? this.buckets.length : index]!++;
-    series.sum += value;
-    series.count++;
-  }
-
-  protected override samples(): string[] {
-    const lines: string[] = [];
-    for (const { labels, counts, sum, count } of this.histograms.values()) {
-      let cumulative = 0;
-      [...this.buckets, Number.POSITIVE_INFINITY].forEach((bound, i) => {
-        cumulative += counts[i]!;
-        lines.push(`${this.name}_bucket${formatLabels({ ...labels, le: formatValue(bound) })} ${cumulative}`);
-      });
-      lines.push(`${this.name}_sum${formatLabels(labels)} ${formatValue(sum)}`);
-      lines.push(`${this.name}_count${formatLabels(labels)} ${count}`);
-    }
-    return lines;
+    keyOf(this.name, this.labelNames, labels);
+    this.histogram.observe(labels, value);
   }
 }
 
+/** Node.js's and the process's metrics: one set per process, however many registries render them. */
+let processRegistry: client.Registry | undefined;
+const processMetrics = (): client.Registry => {
+  if (processRegistry === undefined) {
+    processRegistry = new client.Registry();
+    client.collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+};
+
 export class MetricRegistry {
-  private readonly families = new Map<string, Family>();
+  private readonly registry = new client.Registry();
+
+  constructor(private readonly options: { readonly processMetrics: boolean } = { processMetrics: true }) {}
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    return this.add(new Counter(name, help, labelNames));
+    return new Counter(new client.Counter({ name, help, labelNames, registers: [this.registry] }), name, labelNames);
   }
 
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return this.add(new Gauge(name, help, labelNames));
+    return new Gauge(new client.Gauge({ name, help, labelNames, registers: [this.registry] }), name, labelNames);
   }
 
   histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, labelNames, buckets));
+    return new Histogram(new client.Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] }), name, labelNames);
   }
 
-  /** The exposition: every family with its HELP and TYPE, then its samples; ends with a line feed. */
-  render(): string {
-    return `${[...this.families.values()].flatMap((family) => family.render()).join('\n')}\n`;
-  }
-
-  private add<F extends Family>(family: F): F {
-    if (this.families.has(family.name)) throw new Error(`${family.name} is registered already.`);
-    this.families.set(family.name, family);
-    return family;
+  /** The exposition: this registry's families, then the process's (unless left out); ends with a line feed. */
+  async render(): Promise<string> {
+    const parts = [await this.registry.metrics(), ...(this.options.processMetrics ? [await processMetrics().metrics()] : [])];
+    // prom-client leaves an empty line after each family; the format ignores them, readers need not see them.
+    // It writes NaN as "Nan" (an event loop lag before its first sample): the format spells it NaN.
+    const text = parts.join('\n').replace(/\n{2,}/g, '\n').replace(/^\n/, '').replace(/ Nan$/gm, ' NaN');
+    return text === '' || text.endsWith('\n') ? text : `${text}\n`;
   }
 }
 
@@ -209,22 +152,30 @@ export type ProjectionLagSource = () => Promise<Iterable<{ readonly projection: 
 
 /** The service's metrics. */
 export class Metrics {
+  /** `new Metrics(new MetricRegistry({ processMetrics: false }))` leaves out Node.js's metrics. */
+  constructor(readonly registry: MetricRegistry = new MetricRegistry()) {
+    this.commands = registry.counter('callpark_commands_total', 'Commands handled, by command type, outcome and source (request: HTTP or Kafka; scheduler: a ring-back timer).', ['command', 'outcome', 'source']);
+    this.rejections = registry.counter('callpark_command_rejections_total', 'Commands refused, by command type and reason.', ['command', 'reason']);
+    this.latency = registry.histogram('callpark_command_duration_seconds', 'Time to decide and record a command, in seconds.', ['command'], LATENCY_BUCKETS);
+    this.activeParks = registry.gauge('callpark_active_parks', 'Calls parked now, by tenant.', ['tenant']);
+    this.lateness = registry.histogram('callpark_timer_lateness_seconds', 'How late ring-back and expiry timers fired (fire time minus due time), in seconds.', [], LATENESS_BUCKETS);
+    this.httpRequests = registry.counter('callpark_http_requests_total', 'HTTP requests, by method, route and status.', ['method', 'route', 'status']);
+    this.httpDuration = registry.histogram('callpark_http_request_duration_seconds', 'Time to answer an HTTP request, in seconds, by route.', ['route'], LATENCY_BUCKETS);
+    this.lagEvents = registry.gauge('callpark_projection_lag_events', 'How far a projection is behind the head of the log, in log positions (events for SQLite).', ['projection']);
+    this.lagSeconds = registry.gauge('callpark_projection_lag_seconds', 'How long the oldest event a projection has not yet applied has waited, in seconds.', ['projection']);
+  }
+
   private activeParksSource: ActiveParksSource | undefined;
   private projectionLagSource: ProjectionLagSource | undefined;
-  readonly registry = new MetricRegistry();
-  private readonly commands = this.registry.counter('callpark_commands_total', 'Commands handled, by command type, outcome and source (request: HTTP or Kafka; scheduler: a ring-back timer).', [
-    'command',
-    'outcome',
-    'source',
-  ]);
-  private readonly rejections = this.registry.counter('callpark_command_rejections_total', 'Commands refused, by command type and reason.', ['command', 'reason']);
-  private readonly latency = this.registry.histogram('callpark_command_duration_seconds', 'Time to decide and record a command, in seconds.', ['command'], LATENCY_BUCKETS);
-  private readonly activeParks = this.registry.gauge('callpark_active_parks', 'Calls parked now, by tenant.', ['tenant']);
-  private readonly lateness = this.registry.histogram('callpark_timer_lateness_seconds', 'How late ring-back and expiry timers fired (fire time minus due time), in seconds.', [], LATENESS_BUCKETS);
-  private readonly httpRequests = this.registry.counter('callpark_http_requests_total', 'HTTP requests, by method, route and status.', ['method', 'route', 'status']);
-  private readonly httpDuration = this.registry.histogram('callpark_http_request_duration_seconds', 'Time to answer an HTTP request, in seconds, by route.', ['route'], LATENCY_BUCKETS);
-  private readonly lagEvents = this.registry.gauge('callpark_projection_lag_events', 'How far a projection is behind the head of the log, in log positions (events for SQLite).', ['projection']);
-  private readonly lagSeconds = this.registry.gauge('callpark_projection_lag_seconds', 'How long the oldest event a projection has not yet applied has waited, in seconds.', ['projection']);
+  private readonly commands: Counter;
+  private readonly rejections: Counter;
+  private readonly latency: Histogram;
+  private readonly activeParks: Gauge;
+  private readonly lateness: Histogram;
+  private readonly httpRequests: Counter;
+  private readonly httpDuration: Histogram;
+  private readonly lagEvents: Gauge;
+  private readonly lagSeconds: Gauge;
 
   /**
    * What a command did. Its events move the active parks of its tenant (a duplicate recorded
@@ -291,7 +242,7 @@ export class Metrics {
     this.httpDuration.observe({ route }, seconds);
   }
 
-  render(): string {
+  render(): Promise<string> {
     return this.registry.render();
   }
 }

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { EventStore } from '../domain/eventStore.js';
 import { auditSessionReads, liveAudit } from '../projections/auditQueries.js';
 import { occupancyProjection } from '../projections/occupancy.js';
@@ -27,12 +27,14 @@ import { startKafkaBridge, type KafkaBridge } from './kafka/bridge.js';
 import type { Readiness } from './http/dependencies.js';
 import { buildHttpServer } from './http/server.js';
 import { tenantDirectory } from './http/tenantDirectory.js';
+import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { ReadSideThread, type RunnerView } from './readSide/readSideThread.js';
 import { SqliteEventStore } from './sqliteEventStore.js';
 import { openEventStore, openReadStore } from './stores.js';
 import { reportedCommands } from './scheduler/reportedCommands.js';
 import { RingBackScheduler } from './scheduler/ringBackScheduler.js';
+import { ADMIN_TOKEN_FILE } from './serviceTarget.js';
 
 export interface RunningService {
   /** Where the HTTP API listens. */
@@ -56,8 +58,6 @@ export interface ServiceOptions {
   readonly clock?: () => number;
 }
 
-const ADMIN_TOKEN_FILE = 'admin-token';
-
 /**
  * The embedded default's first start: with no token in the environment nothing but health would
  * be reachable, so the service makes an admin token for every tenant, keeps it in a file only its
@@ -77,7 +77,7 @@ const adminTokenOf = async (dataDir: string): Promise<{ file: string; token: str
 };
 
 export const startService = async (config: Config, options: ServiceOptions = {}): Promise<RunningService> => {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'callpark' } });
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   const clock = options.clock ?? Date.now;
   await mkdir(config.dataDir, { recursive: true });
 

@@ -6,24 +6,24 @@ import { describeDelay, seededRandom } from './simulator/randomness.js';
 import { CallModel } from './simulator/callModel.js';
 import { enablePark, httpTransport } from './simulator/httpTransport.js';
 import { kafkaTransport, type Transport } from './simulator/kafkaTransport.js';
-import { UsageError, parseOptions, usage } from './simulator/options.js';
+import { UsageError, parseOptions, usage, withToken, type SimulatorOptions } from './simulator/options.js';
 import { Tally } from './simulator/tally.js';
 
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
 
 const main = async (): Promise<number> => {
-  let parsed: ReturnType<typeof parseOptions>;
+  let options: SimulatorOptions;
   try {
-    parsed = parseOptions(process.argv.slice(2), process.env);
+    const parsed = parseOptions(process.argv.slice(2), process.env);
+    if (parsed === 'help') {
+      console.log(usage);
+      return 0;
+    }
+    options = await withToken(parsed, process.env);
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
     return 2;
   }
-  if (parsed === 'help') {
-    console.log(usage);
-    return 0;
-  }
-  const options = parsed;
   const { target } = options;
   console.log(
     [

@@ -6,6 +6,29 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import { decodesToItself, quickObject, quickOf, quickPathOff, REFUSED, withQuick } from './quickDecode.js';
 
+/**
+ * What a codec of this module accepts, as data, for describing it to people and generators
+ * (adapters/http/codecSchema.ts makes JSON Schema of it): the codecs are the one source of the
+ * API's shapes.
+ */
+export type Shape =
+  | { readonly kind: 'object'; readonly required: t.Props; readonly optional: t.Props }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | { readonly kind: 'text'; readonly maxLength: number; readonly pattern?: string }
+  | { readonly kind: 'integer'; readonly minimum: number; readonly maximum: number }
+  | { readonly kind: 'unit-interval' }
+  | { readonly kind: 'instant' };
+
+const shapes = new WeakMap<object, Shape>();
+
+/** Say what a hand-written codec accepts. */
+export const withShape = <C extends object>(codec: C, shape: Shape): C => {
+  shapes.set(codec, shape);
+  return codec;
+};
+
+export const shapeOf = (codec: object): Shape | undefined => shapes.get(codec);
+
 /** One thing wrong with a message: where (`$.parker.endpoint`) and what. */
 export interface DecodeIssue {
   readonly path: string;
@@ -132,7 +155,7 @@ export const closed = <R extends t.Props, O extends t.Props = Record<never, neve
       return encoded as Out;
     },
   );
-  return withQuick(codec, quick);
+  return withShape(withQuick(codec, quick), { kind: 'object', required, optional: optional ?? {} });
 };
 
 /** A string from a fixed set, with the set in the error message. */
@@ -144,7 +167,7 @@ export const oneOf = <const L extends readonly [string, ...string[]]>(name: stri
     (u, context) => (typeof u === 'string' && allowed.has(u) ? t.success(u as L[number]) : t.failure(u, context, `expected one of ${literals.join(', ')}, got ${describeValue(u)}`)),
     t.identity,
   );
-  return decodesToItself(codec);
+  return withShape(decodesToItself(codec), { kind: 'enum', values: literals });
 };
 
 /** One scan by the regular expression engine: faster than a loop of charCodeAt, and every identifier of every message goes through it. */
@@ -164,7 +187,7 @@ export const text = (name: string, max: number): t.Type<string, string, unknown>
         : t.failure(u, context, `expected ${name}: a non-empty string of at most ${max} characters without control characters, got ${describeValue(u)}`),
     t.identity,
   );
-  return decodesToItself(codec);
+  return withShape(decodesToItself(codec), { kind: 'text', maxLength: max });
 };
 
 /** A whole number in a range, named in the error. */
@@ -178,17 +201,20 @@ export const wholeNumber = (name: string, min: number, max: number): t.Type<numb
         : t.failure(u, context, `expected a whole number from ${min} to ${max}, got ${describeValue(u)}`),
     t.identity,
   );
-  return decodesToItself(codec);
+  return withShape(decodesToItself(codec), { kind: 'integer', minimum: min, maximum: max });
 };
 
 /** A random draw in [0, 1): randomness comes in with the command. */
-export const unitInterval = decodesToItself(
-  new t.Type<number, number, unknown>(
-    'UnitInterval',
-    (u): u is number => typeof u === 'number' && u >= 0 && u < 1,
-    (u, context) => (typeof u === 'number' && u >= 0 && u < 1 ? t.success(u) : t.failure(u, context, `expected a number from 0 (inclusive) to 1 (exclusive), got ${describeValue(u)}`)),
-    t.identity,
+export const unitInterval = withShape(
+  decodesToItself(
+    new t.Type<number, number, unknown>(
+      'UnitInterval',
+      (u): u is number => typeof u === 'number' && u >= 0 && u < 1,
+      (u, context) => (typeof u === 'number' && u >= 0 && u < 1 ? t.success(u) : t.failure(u, context, `expected a number from 0 (inclusive) to 1 (exclusive), got ${describeValue(u)}`)),
+      t.identity,
+    ),
   ),
+  { kind: 'unit-interval' },
 );
 
 const isoInstant = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
@@ -238,7 +264,7 @@ const canonicalInstant = (value: string): number | undefined => {
  * An instant: milliseconds since the epoch in the domain, an ISO-8601 timestamp with its offset
  * on the wire and in the store. Time is data (I7): it only ever enters through a message.
  */
-export const Instant = new t.Type<number, string, unknown>(
+export const Instant: t.Type<number, string, unknown> = withShape(new t.Type<number, string, unknown>(
   'Instant',
   (u): u is number => typeof u === 'number' && Number.isFinite(u),
   (u, context) => {
@@ -250,7 +276,7 @@ export const Instant = new t.Type<number, string, unknown>(
     return Number.isFinite(millis) && isRealInstant(match) ? t.success(millis) : t.failure(u, context, `expected a real date and time, got ${describeValue(u)}`);
   },
   (millis) => new Date(millis).toISOString(),
-);
+), { kind: 'instant' });
 export type Instant = t.TypeOf<typeof Instant>;
 
 type Tagged = t.Mixed;

@@ -3,21 +3,25 @@
  * Every setting has its default and its range here, and nowhere else.
  */
 import * as t from 'io-ts/lib/index.js';
-import { closed, oneOf, text } from './codec.js';
+import { closed, oneOf, text, withShape } from './codec.js';
 
 export const GLOBAL_POLICY = 'Global';
 
 /** A policy's identity: `Global`, or a name (`Tag:Name`, as the cmdlets write it, means `Name`). */
-export const PolicyIdentity = new t.Type<string, string, unknown>(
-  'PolicyIdentity',
-  (u): u is string => typeof u === 'string' && /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/.test(u),
-  (u, context) => {
-    const raw = typeof u === 'string' ? u.replace(/^Tag:/, '') : u;
-    return typeof raw === 'string' && /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/.test(raw)
-      ? t.success(raw)
-      : t.failure(u, context, 'expected a policy identity: letters, digits, space, "_", "." or "-", at most 64 characters, optionally written "Tag:Name"');
-  },
-  t.identity,
+const identityPattern = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
+export const PolicyIdentity = withShape(
+  new t.Type<string, string, unknown>(
+    'PolicyIdentity',
+    (u): u is string => typeof u === 'string' && identityPattern.test(u),
+    (u, context) => {
+      const raw = typeof u === 'string' ? u.replace(/^Tag:/, '') : u;
+      return typeof raw === 'string' && identityPattern.test(raw)
+        ? t.success(raw)
+        : t.failure(u, context, 'expected a policy identity: letters, digits, space, "_", "." or "-", at most 64 characters, optionally written "Tag:Name"');
+    },
+    t.identity,
+  ),
+  { kind: 'text', maxLength: 68, pattern: `^(Tag:)?${identityPattern.source.slice(1)}` },
 );
 
 export const OrbitAllocation = oneOf('OrbitAllocation', ['sequential', 'lowest-free', 'random']);
@@ -83,6 +87,7 @@ export const settingRanges = {
 } as const satisfies Partial<Record<SettingName, { min: number; max: number }>>;
 
 export const MAX_ORBITS_PER_RANGE = 10_000;
+export const MAX_DESCRIPTION_LENGTH = 1024;
 
 export interface SettingProblem {
   readonly setting: SettingName;
@@ -115,8 +120,8 @@ export const settingProblems = (settings: PolicySettings): SettingProblem[] => {
   if (settings.fallback !== 'voicemail' && settings.fallback !== 'disconnect' && !isSipUri(settings.fallback)) {
     problems.push({ setting: 'fallback', message: `fallback must be "voicemail", "disconnect" or a sip: URI; "${settings.fallback}" is none of them.` });
   }
-  if (settings.description.length > 1024) {
-    problems.push({ setting: 'description', message: 'description must be at most 1024 characters.' });
+  if (settings.description.length > MAX_DESCRIPTION_LENGTH) {
+    problems.push({ setting: 'description', message: `description must be at most ${MAX_DESCRIPTION_LENGTH} characters.` });
   }
   return problems;
 };

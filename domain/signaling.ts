@@ -9,30 +9,40 @@ import { OrbitCodeText, Party, type CallParkCommand, type UnansweredCause } from
 import { Endpoint, Media } from './endpoint.js';
 import { CallId, CommandId, TenantId, UserId } from './identifiers.js';
 
-const envelope = { eventId: CommandId, occurredAt: Instant, tenantId: TenantId, callId: CallId };
+const envelope = { eventId: CommandId, tenantId: TenantId, callId: CallId };
+/**
+ * `occurredAt`, the media tier's clock, is accepted and not used: the service decides and records
+ * at its own clock (time enters the domain only at admission, I7), so that one clock orders every
+ * tenant's events. A media tier may leave it out. (docs/domain.md, "Whose clock".)
+ */
+const envelopeOptional = { occurredAt: Instant };
 
 /** REFER of the call to the park service. `orbit` names the orbit for a directed park. */
-export const ParkRequested = closed('park.requested', { type: t.literal('park.requested'), ...envelope, parker: Party, media: Media }, { orbit: OrbitCodeText, caller: text('Caller', 256) });
+export const ParkRequested = closed('park.requested', { type: t.literal('park.requested'), ...envelope, parker: Party, media: Media }, { ...envelopeOptional, orbit: OrbitCodeText, caller: text('Caller', 256) });
 
 /** INVITE to an orbit. `callId` is the retriever's own dialog. */
-export const RetrieveRequested = closed('retrieve.requested', {
-  type: t.literal('retrieve.requested'),
-  ...envelope,
-  retriever: closed('Retriever', { userId: UserId, endpoint: Endpoint }, { federated: t.boolean }),
-  orbit: OrbitCodeText,
-});
+export const RetrieveRequested = closed(
+  'retrieve.requested',
+  {
+    type: t.literal('retrieve.requested'),
+    ...envelope,
+    retriever: closed('Retriever', { userId: UserId, endpoint: Endpoint }, { federated: t.boolean }),
+    orbit: OrbitCodeText,
+  },
+  envelopeOptional,
+);
 
 /** BYE or CANCEL from the waiting party. */
-export const CallEnded = closed('call.ended', { type: t.literal('call.ended'), ...envelope }, { sipMethod: t.union([t.literal('BYE'), t.literal('CANCEL')]) });
+export const CallEnded = closed('call.ended', { type: t.literal('call.ended'), ...envelope }, { ...envelopeOptional, sipMethod: t.union([t.literal('BYE'), t.literal('CANCEL')]) });
 
 /** 200 OK from the parker's endpoint to the ring back. */
-export const RingBackAnsweredMessage = closed('ringback.answered', { type: t.literal('ringback.answered'), ...envelope });
+export const RingBackAnsweredMessage = closed('ringback.answered', { type: t.literal('ringback.answered'), ...envelope }, envelopeOptional);
 
 const failureStatuses = { 486: 'busy', 480: 'unavailable', 408: 'timeout', 603: 'declined' } as const satisfies Record<number, UnansweredCause>;
 const SipFailureStatus = t.union([t.literal(486), t.literal(480), t.literal(408), t.literal(603)]);
 
 /** 486, 480, 408 or 603 from the parker's endpoint to the ring back. */
-export const RingBackFailedMessage = closed('ringback.failed', { type: t.literal('ringback.failed'), ...envelope, sipStatus: SipFailureStatus });
+export const RingBackFailedMessage = closed('ringback.failed', { type: t.literal('ringback.failed'), ...envelope, sipStatus: SipFailureStatus }, envelopeOptional);
 
 export const SignalingMessage = taggedUnion('SignalingMessage', [ParkRequested, RetrieveRequested, CallEnded, RingBackAnsweredMessage, RingBackFailedMessage]);
 export type SignalingMessage = t.TypeOf<typeof SignalingMessage>;

@@ -24,7 +24,7 @@ const access: GuardedAccess = { kind: 'tenant-in-path', roles: ['admin'] };
 /** New-, Set-, Remove-, Grant- and the matrix override may set up a tenant the service does not know yet. */
 const provisioning: GuardedAccess = { ...access, provisions: true };
 
-const Grant = closed('Grant', { policy: t.union([PolicyIdentity, t.null]) });
+export const Grant = closed('Grant', { policy: t.union([PolicyIdentity, t.null]) });
 
 /** New-CsTeamsCallParkPolicy's body: `identity` and the settings, side by side as the cmdlet's parameters. */
 const newPolicyBody = (body: unknown): { identity: string; settings: PolicySettingsChange } => {

@@ -81,9 +81,13 @@ export const openApiDocument = (routes: readonly RouteDefinition[]): Record<stri
     info: {
       title: 'callpark',
       version: '1',
+      // UNLICENSED as npm defines it: no right to use the package is granted under any terms.
+      license: { name: 'UNLICENSED', url: 'https://docs.npmjs.com/cli/v11/configuring-npm/package-json#license' },
       description:
         'Event-sourced call park: park a call on an orbit, retrieve it by code, ring the parker back. Errors are application/problem+json (RFC 9457); domain rejections carry their stable `reason`. Bearer tokens carry a role (signaling, supervisor, reporting, admin) and a tenant (or * for all).',
     },
+    // Relative: the service at whatever base URL served this document.
+    servers: [{ url: '/', description: 'The service that serves this document.' }],
     tags: [
       { name: 'signaling', description: 'The media tier: the messages of the signaling topic, answered synchronously.' },
       { name: 'administration', description: 'New-, Set-, Get-, Remove- and Grant-CsTeamsCallParkPolicy, and the endpoint matrix.' },

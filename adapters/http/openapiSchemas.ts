@@ -1,19 +1,25 @@
 /**
- * The JSON Schemas (2020-12, as OpenAPI 3.1 reads them) of what the API takes and answers. The
- * io-ts codecs of domain/ decide what is accepted; these describe the same shapes for people and
- * generators, with enums, ranges and defaults taken from the domain so they cannot drift.
- * test/http/openapi.spec.ts sends every documented example through its route.
+ * The JSON Schemas (2020-12, as OpenAPI 3.1 reads them) of what the API takes and answers. What it
+ * takes is made from the io-ts codecs that decode it (codecSchema.ts), so the document cannot
+ * name a field the decoder refuses or miss one it accepts; descriptions, defaults and the ranges
+ * the domain checks are laid over named fields. The answers, which no codec decodes, are written
+ * here, with their enums taken from the domain. test/http/openapi.spec.ts sends every documented
+ * example through its route.
  */
-import { endpoints } from '../../domain/endpoint.js';
-import { defaultSettings, settingRanges } from '../../domain/parkPolicy.js';
+import { Instant } from '../../domain/codec.js';
+import { Party } from '../../domain/commands.js';
+import { Capabilities, Endpoint, Media } from '../../domain/endpoint.js';
+import { SessionId, TenantId, UserId } from '../../domain/identifiers.js';
+import { MAX_DESCRIPTION_LENGTH, PolicyIdentity, PolicySettings, PolicySettingsChange, defaultSettings, settingRanges } from '../../domain/parkPolicy.js';
 import { rejectionReasons } from '../../domain/rejection.js';
-import { roles } from './auth.js';
+import { CallEnded, ParkRequested, RetrieveRequested, RingBackAnsweredMessage, RingBackFailedMessage, SignalingMessage } from '../../domain/signaling.js';
+import { Grant } from './administrationRoutes.js';
+import { annotated, jsonSchemaOf, optional, type Components, type JsonSchema } from './codecSchema.js';
 
-export type JsonSchema = Readonly<Record<string, unknown>>;
+export type { JsonSchema } from './codecSchema.js';
 
 export const ref = (name: keyof typeof componentSchemas): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
-const text = (maxLength: number, description?: string): JsonSchema => ({ type: 'string', minLength: 1, maxLength, ...(description ? { description } : {}) });
 const object = (required: readonly string[], properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({
   type: 'object',
   additionalProperties: false,
@@ -22,82 +28,78 @@ const object = (required: readonly string[], properties: Record<string, JsonSche
   ...(description ? { description } : {}),
 });
 
-const instant = { type: 'string', format: 'date-time', description: 'ISO-8601 with its offset: 2026-11-22T09:30:00.000Z' } as const;
-const policyIdentity = {
-  type: 'string',
-  pattern: '^(Tag:)?[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$',
-  description: 'Global, or a policy name; "Tag:Name", as the cmdlets write it, means Name.',
-} as const;
+/** The codecs with a component of their own: where another schema uses one, it is a $ref. */
+const components: Components = new Map<Parameters<typeof jsonSchemaOf>[0], string>([
+  [Instant, 'Instant'],
+  [Endpoint, 'Endpoint'],
+  [Media, 'Media'],
+  [Party, 'Party'],
+  [ParkRequested, 'ParkRequested'],
+  [RetrieveRequested, 'RetrieveRequested'],
+  [CallEnded, 'CallEnded'],
+  [RingBackAnsweredMessage, 'RingBackAnswered'],
+  [RingBackFailedMessage, 'RingBackFailed'],
+]);
+/** The codec's own schema (not the $ref to it). */
+const schemaOf = (codec: Parameters<typeof jsonSchemaOf>[0]): JsonSchema => jsonSchemaOf(codec, new Map([...components].filter(([known]) => known !== codec)));
 
-const envelope = (type: string) => ({
-  type: { const: type },
-  eventId: text(256, 'Unique per message: the command id (I6). May be left out when an Idempotency-Key header gives it.'),
-  occurredAt: instant,
-  tenantId: text(128),
-  callId: text(256, 'The SIP Call-ID.'),
-});
-/** Required members of every signaling message on the HTTP API (`eventId` may come from a header). */
-const envelopeRequired = ['occurredAt', 'tenantId', 'callId'];
+const instant = jsonSchemaOf(Instant);
 
-const settingProperties: Record<string, JsonSchema> = {
-  allowCallPark: { type: 'boolean', default: defaultSettings.allowCallPark },
-  ...Object.fromEntries(
-    Object.entries(settingRanges).map(([name, { min, max }]) => [name, { type: 'integer', minimum: min, maximum: max, default: defaultSettings[name as keyof typeof settingRanges] }]),
-  ),
-  orbitPrefix: { enum: ['', '*', '#'], default: defaultSettings.orbitPrefix, description: 'Lync form: a prefix with a fixed width (*3000..*3999).' },
-  fallback: { type: 'string', minLength: 1, maxLength: 512, default: defaultSettings.fallback, description: 'voicemail, disconnect, or a sip: URI.' },
-  musicOnHold: { type: 'boolean', default: defaultSettings.musicOnHold },
-  orbitAllocation: { enum: ['sequential', 'lowest-free', 'random'], default: defaultSettings.orbitAllocation },
-  allowDirectedPark: { type: 'boolean', default: defaultSettings.allowDirectedPark },
-  description: { type: 'string', maxLength: 1024, default: defaultSettings.description },
-};
+/** A signaling message on the HTTP API: `eventId` may come from the Idempotency-Key header instead. */
+const signaling = (codec: Parameters<typeof jsonSchemaOf>[0], description: string, properties: Record<string, JsonSchema> = {}): JsonSchema =>
+  optional(
+    annotated(schemaOf(codec), {
+      description,
+      properties: {
+        eventId: { description: 'Unique per message: the command id (I6). May be left out when an Idempotency-Key header gives it.' },
+        occurredAt: { description: 'When the media tier saw it, by its clock. Optional, and not recorded: the service decides at its own clock (docs/domain.md).' },
+        callId: { description: 'The SIP Call-ID.' },
+        ...properties,
+      },
+    }),
+    'eventId',
+  );
+
+/** The domain's defaults, and the ranges its rules check, laid over the settings the codecs accept. */
+const settingDetails: Record<string, JsonSchema> = Object.fromEntries(
+  Object.entries(defaultSettings).map(([name, value]) => {
+    const range = settingRanges[name as keyof typeof settingRanges] as { min: number; max: number } | undefined;
+    return [name, { default: value, ...(range ? { type: 'integer', minimum: range.min, maximum: range.max } : {}) }];
+  }),
+);
+settingDetails.orbitPrefix = { ...settingDetails.orbitPrefix, description: 'Lync form: a prefix with a fixed width (*3000..*3999).' };
+settingDetails.fallback = { ...settingDetails.fallback, description: 'voicemail, disconnect, or a sip: URI.' };
+settingDetails.description = { ...settingDetails.description, maxLength: MAX_DESCRIPTION_LENGTH };
+
+const policyIdentity = annotated(schemaOf(PolicyIdentity), { description: 'Global, or a policy name; "Tag:Name", as the cmdlets write it, means Name.' });
+const settingsChange = annotated(schemaOf(PolicySettingsChange), { properties: settingDetails });
+const withIdentity = (schema: JsonSchema, required: readonly string[], description?: string): JsonSchema =>
+  object(required, { identity: policyIdentity, ...(schema.properties as Record<string, JsonSchema>) }, description);
 
 const orbit = object(['code', 'number'], { code: { type: 'string', description: 'What people dial: 42, *3012.' }, number: { type: 'integer' } });
+const text = (maxLength: number, description?: string): JsonSchema => ({ type: 'string', minLength: 1, maxLength, ...(description ? { description } : {}) });
 const answerBase = { commandId: text(256), outcome: { type: 'string' } };
 
 export const componentSchemas = {
   Instant: instant,
-  Endpoint: { enum: [...endpoints] },
-  Media: { enum: ['audio', 'video', 'im', 'conference'] },
-  Role: { enum: [...roles] },
-  Party: object(['userId', 'endpoint'], { userId: text(256), endpoint: { $ref: '#/components/schemas/Endpoint' } }),
-  ParkRequested: object(
-    ['type', ...envelopeRequired, 'parker', 'media'],
-    {
-      ...envelope('park.requested'),
-      parker: { $ref: '#/components/schemas/Party' },
-      media: { $ref: '#/components/schemas/Media' },
-      orbit: text(16, 'Directed park: the orbit the parker names (when the policy allows it).'),
-      caller: text(256, 'Who waits on hold.'),
-    },
-    'REFER of the call to the park service: becomes ParkCall.',
-  ),
-  RetrieveRequested: object(
-    ['type', ...envelopeRequired, 'retriever', 'orbit'],
-    {
-      ...envelope('retrieve.requested'),
-      retriever: object(['userId', 'endpoint'], { userId: text(256), endpoint: { $ref: '#/components/schemas/Endpoint' }, federated: { type: 'boolean', default: false } }),
-      orbit: text(16, 'The orbit code dialed.'),
-    },
-    "INVITE to an orbit: becomes RetrieveCall. callId is the retriever's own dialog.",
-  ),
-  CallEnded: object(['type', ...envelopeRequired], { ...envelope('call.ended'), sipMethod: { enum: ['BYE', 'CANCEL'] } }, 'BYE or CANCEL from the waiting party: the caller hung up.'),
-  RingBackAnswered: object(['type', ...envelopeRequired], envelope('ringback.answered'), "200 OK from the parker's endpoint to the ring back."),
-  RingBackFailed: object(
-    ['type', ...envelopeRequired, 'sipStatus'],
-    { ...envelope('ringback.failed'), sipStatus: { enum: [486, 480, 408, 603] } },
-    "486, 480, 408 or 603 from the parker's endpoint: the ring back went unanswered.",
-  ),
-  SignalingMessage: {
-    oneOf: ['ParkRequested', 'RetrieveRequested', 'CallEnded', 'RingBackAnswered', 'RingBackFailed'].map((name) => ({ $ref: `#/components/schemas/${name}` })),
-    discriminator: { propertyName: 'type' },
-  },
-  PolicySettingsChange: object([], settingProperties, 'The settings to change; the others keep their value.'),
-  NewPolicy: object(['identity'], { identity: policyIdentity, ...settingProperties }, 'New-CsTeamsCallParkPolicy: the identity and the settings that differ from the defaults.'),
-  Policy: object(['identity', ...Object.keys(settingProperties)], { identity: policyIdentity, ...settingProperties }),
+  Endpoint: schemaOf(Endpoint),
+  Media: schemaOf(Media),
+  Party: schemaOf(Party),
+  ParkRequested: signaling(ParkRequested, 'REFER of the call to the park service: becomes ParkCall.', {
+    orbit: { description: 'Directed park: the orbit the parker names (when the policy allows it).' },
+    caller: { description: 'Who waits on hold.' },
+  }),
+  RetrieveRequested: signaling(RetrieveRequested, "INVITE to an orbit: becomes RetrieveCall. callId is the retriever's own dialog.", { orbit: { description: 'The orbit code dialed.' } }),
+  CallEnded: signaling(CallEnded, 'BYE or CANCEL from the waiting party: the caller hung up.'),
+  RingBackAnswered: signaling(RingBackAnsweredMessage, "200 OK from the parker's endpoint to the ring back."),
+  RingBackFailed: signaling(RingBackFailedMessage, "486, 480, 408 or 603 from the parker's endpoint: the ring back went unanswered."),
+  SignalingMessage: jsonSchemaOf(SignalingMessage, components),
+  PolicySettingsChange: annotated(settingsChange, { description: 'The settings to change; the others keep their value.' }),
+  NewPolicy: withIdentity(settingsChange, ['identity'], 'New-CsTeamsCallParkPolicy: the identity and the settings that differ from the defaults.'),
+  Policy: withIdentity(annotated(schemaOf(PolicySettings), { properties: settingDetails }), ['identity', ...Object.keys(defaultSettings)]),
   PolicyList: object(['policies'], { policies: { type: 'array', items: { $ref: '#/components/schemas/Policy' } } }),
-  Grant: object(['policy'], { policy: { oneOf: [policyIdentity, { type: 'null' }], description: 'null (or Global) takes the grant away, so Global applies.' } }),
-  Capabilities: object(['park', 'retrieve', 'ringBack'], { park: { type: 'boolean' }, retrieve: { type: 'boolean' }, ringBack: { type: 'boolean' } }),
+  Grant: annotated(schemaOf(Grant), { properties: { policy: { description: 'null (or Global) takes the grant away, so Global applies.' } } }),
+  Capabilities: schemaOf(Capabilities),
   EndpointMatrix: object(['endpoints'], {
     endpoints: {
       type: 'array',
@@ -226,11 +228,11 @@ export const componentSchemas = {
 
 export type SchemaName = keyof typeof componentSchemas;
 
-/** The schemas of path parameters, by name. */
+/** The schemas of path parameters, by name, from their codecs. */
 export const parameterSchemas: Readonly<Record<string, JsonSchema>> = {
-  tenantId: text(128),
+  tenantId: schemaOf(TenantId),
   identity: policyIdentity,
-  userId: text(256),
+  userId: schemaOf(UserId),
   endpoint: { $ref: '#/components/schemas/Endpoint' },
-  sessionId: text(128),
+  sessionId: schemaOf(SessionId),
 };

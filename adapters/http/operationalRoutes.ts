@@ -60,7 +60,7 @@ export const operationalRoutes = (dependencies: HttpDependencies, openApiDocumen
         // The rest is still worth scraping; the active parks are the last ones read.
         request.log.warn({ err: error }, 'active parks could not be read for /metrics');
       }
-      return reply.type(PROMETHEUS_CONTENT_TYPE).send(dependencies.metrics.render());
+      return reply.type(PROMETHEUS_CONTENT_TYPE).send(await dependencies.metrics.render());
     },
   },
   {

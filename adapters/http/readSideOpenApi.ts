@@ -6,7 +6,7 @@
  */
 import { sessionOutcomes } from '../../projections/auditHistory.js';
 import { openApiDocument } from './openapi.js';
-import type { JsonSchema } from './openapiSchemas.js';
+import { jsonSchemaOf, type JsonSchema } from './codecSchema.js';
 import { readSideOperations } from './readSideOperations.js';
 import { queryParameterDocs } from './readSideParameters.js';
 import type { RouteDefinition } from './route.js';
@@ -106,9 +106,11 @@ export const readSideOpenApi = (): OpenApiFragment => {
   for (const operation of readSideOperations) {
     const path = operation.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const item = generated[path]![operation.method.toLowerCase()]!;
-    const query = operation.query.map((name) => {
-      const doc = queryParameterDocs[name]!;
-      return { name, in: 'query', required: doc.required === true, schema: doc.schema, description: doc.description };
+    const codec = jsonSchemaOf(operation.query) as { required: string[]; properties: Record<string, JsonSchema> };
+    const query = Object.entries(codec.properties).map(([name, schema]) => {
+      const doc = queryParameterDocs[name];
+      if (doc === undefined) throw new Error(`OpenAPI: the query parameter ${name} of ${operation.method} ${operation.url} is not described.`);
+      return { name, in: 'query', required: codec.required.includes(name), schema: { ...schema, ...doc.schema }, description: doc.description };
     });
     if (query.length > 0) item.parameters = [...((item.parameters as unknown[] | undefined) ?? []), ...query];
     const responses = item.responses as Record<string, Record<string, unknown>>;

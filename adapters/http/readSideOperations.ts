@@ -3,7 +3,9 @@
  * what they answer. The plugin (readSideRoutes.ts) registers them and the OpenAPI fragment
  * (readSideOpenApi.ts) is generated from the same list, so neither can drift from the other.
  */
+import type * as t from 'io-ts/lib/index.js';
 import type { Access } from './auth.js';
+import { NoQuery, RefusalQuery, SessionExportQuery, SessionQuery, StreamQuery, TimeTravelQuery } from './readSideParameters.js';
 import type { Method, OperationDoc, RouteAccess } from './route.js';
 
 export type ReadSideOperationId =
@@ -24,8 +26,8 @@ export interface ReadSideOperation {
   /** Who may use it, as documented (the stream's own check uses this too). */
   readonly documentedAccess: RouteAccess;
   readonly doc: OperationDoc & { readonly operationId: ReadSideOperationId };
-  /** Its query parameters (readSideParameters.ts describes each). */
-  readonly query: readonly string[];
+  /** Its query string's codec (readSideParameters.ts): the document's parameters are made from it. */
+  readonly query: t.Mixed;
   /** What a 200 holds: a schema of the fragment, or another content type. */
   readonly answer: { readonly schema: string } | { readonly contentType: string; readonly description: string };
 }
@@ -41,7 +43,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     url: '/v1/tenants/:tenantId/occupancy',
     access: readers,
     documentedAccess: readers,
-    query: [],
+    query: NoQuery,
     answer: { schema: 'TenantOccupancy' },
     doc: {
       operationId: 'getTenantOccupancy',
@@ -55,7 +57,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     url: '/v1/tenants/:tenantId/occupancy/stream',
     access: open,
     documentedAccess: readers,
-    query: ['access_token'],
+    query: StreamQuery,
     answer: {
       contentType: 'text/event-stream',
       description:
@@ -75,7 +77,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     url: '/v1/tenants/:tenantId/audit/sessions',
     access: readers,
     documentedAccess: readers,
-    query: ['user', 'orbit', 'call', 'policy', 'outcome', 'from', 'to', 'limit', 'cursor'],
+    query: SessionQuery,
     answer: { schema: 'SessionPage' },
     doc: {
       operationId: 'searchSessions',
@@ -89,7 +91,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     url: '/v1/tenants/:tenantId/audit/sessions.csv',
     access: readers,
     documentedAccess: readers,
-    query: ['user', 'orbit', 'call', 'policy', 'outcome', 'from', 'to'],
+    query: SessionExportQuery,
     answer: {
       contentType: 'text/csv',
       description:
@@ -107,7 +109,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     url: '/v1/tenants/:tenantId/audit/refusals',
     access: readers,
     documentedAccess: readers,
-    query: ['user', 'orbit', 'call', 'reason', 'type', 'from', 'to', 'limit', 'cursor'],
+    query: RefusalQuery,
     answer: { schema: 'RefusalPage' },
     doc: {
       operationId: 'searchRefusals',
@@ -121,7 +123,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     url: '/v1/tenants/:tenantId/policies/:identity/occupancy/at',
     access: readers,
     documentedAccess: readers,
-    query: ['instant'],
+    query: TimeTravelQuery,
     answer: { schema: 'OccupancyAt' },
     doc: {
       operationId: 'getOccupancyAt',
@@ -135,7 +137,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     url: '/supervisor',
     access: open,
     documentedAccess: open,
-    query: [],
+    query: NoQuery,
     answer: { contentType: 'text/html', description: 'The page.' },
     doc: {
       operationId: 'supervisorPage',
@@ -149,7 +151,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     url: '/supervisor/:asset',
     access: open,
     documentedAccess: open,
-    query: [],
+    query: NoQuery,
     answer: { contentType: 'text/javascript', description: 'board.js (or style.css, or index.html).' },
     doc: {
       operationId: 'supervisorAsset',

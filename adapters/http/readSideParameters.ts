@@ -7,25 +7,28 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import type { FastifyRequest } from 'fastify';
-import { Instant, closed, decode, oneOf, text, type DecodeIssue } from '../../domain/codec.js';
+import { Instant, closed, decode, oneOf, text, withShape, type DecodeIssue } from '../../domain/codec.js';
 import { CallId, UserId } from '../../domain/identifiers.js';
 import { PolicyIdentity } from '../../domain/parkPolicy.js';
 import { rejectionReasons } from '../../domain/rejection.js';
 import { sessionOutcomes } from '../../projections/auditHistory.js';
 import { MAX_PAGE_SIZE } from '../../projections/auditQueries.js';
 import { invalid } from './requestDecoding.js';
-import type { JsonSchema } from './openapiSchemas.js';
+import type { JsonSchema } from './codecSchema.js';
 
 /** A whole number written in a query string, in a range. */
 const wholeNumberText = (name: string, min: number, max: number): t.Type<number, string, unknown> =>
-  new t.Type<number, string, unknown>(
-    name,
-    (u): u is number => Number.isInteger(u) && (u as number) >= min && (u as number) <= max,
-    (u, context) => {
-      const value = typeof u === 'string' && /^\d{1,9}$/.test(u) ? Number(u) : Number.NaN;
-      return value >= min && value <= max ? t.success(value) : t.failure(u, context, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(u)}`);
-    },
-    String,
+  withShape(
+    new t.Type<number, string, unknown>(
+      name,
+      (u): u is number => Number.isInteger(u) && (u as number) >= min && (u as number) <= max,
+      (u, context) => {
+        const value = typeof u === 'string' && /^\d{1,9}$/.test(u) ? Number(u) : Number.NaN;
+        return value >= min && value <= max ? t.success(value) : t.failure(u, context, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(u)}`);
+      },
+      String,
+    ),
+    { kind: 'integer', minimum: min, maximum: max },
   );
 
 const OrbitCode = text('OrbitCode', 16);
@@ -57,23 +60,24 @@ export const decodeQuery = <A>(request: FastifyRequest, codec: t.Type<A, unknown
   return decoded.right;
 };
 
-/** The OpenAPI description of each query parameter, by name. */
-const instant = { type: 'string', format: 'date-time' } as const;
-export const queryParameterDocs: Readonly<Record<string, { readonly schema: JsonSchema; readonly description: string; readonly required?: boolean }>> = {
-  user: { schema: { type: 'string', maxLength: 256 }, description: 'Sessions the user parked or retrieved (refusals: the user refused).' },
-  orbit: { schema: { type: 'string', maxLength: 16 }, description: 'An orbit code as dialed (42, *3012); for sessions the prefix may be left off.' },
-  call: { schema: { type: 'string', maxLength: 256 }, description: "The call's SIP Call-ID (refusals: the call refused, or the retriever's own call)." },
-  policy: { schema: { type: 'string', maxLength: 64 }, description: 'Sessions of this park policy.' },
-  outcome: { schema: { enum: [...sessionOutcomes] }, description: 'How the session ended, or active.' },
-  reason: { schema: { enum: [...rejectionReasons] }, description: 'The stable reason code of the refusal.' },
-  type: { schema: { enum: ['ParkRejected', 'RetrievalRejected'] }, description: 'Refused parks or refused retrievals.' },
-  from: { schema: instant, description: 'Sessions parked (refusals made) at or after this instant, ISO-8601 with offset.' },
-  to: { schema: instant, description: 'Sessions parked (refusals made) before this instant.' },
-  limit: { schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 }, description: 'Page size.' },
-  cursor: { schema: { type: 'string' }, description: 'The nextCursor of the previous page.' },
-  instant: { schema: instant, description: 'The past instant, ISO-8601 with offset.', required: true },
+/**
+ * What the OpenAPI document says of each query parameter besides its schema, which is made from the
+ * codecs above (codecSchema.ts), by name.
+ */
+export const queryParameterDocs: Readonly<Record<string, { readonly description: string; readonly schema?: JsonSchema }>> = {
+  user: { description: 'Sessions the user parked or retrieved (refusals: the user refused).' },
+  orbit: { description: 'An orbit code as dialed (42, *3012); for sessions the prefix may be left off.' },
+  call: { description: "The call's SIP Call-ID (refusals: the call refused, or the retriever's own call)." },
+  policy: { description: 'Sessions of this park policy.' },
+  outcome: { description: 'How the session ended, or active.' },
+  reason: { description: 'The stable reason code of the refusal.' },
+  type: { description: 'Refused parks or refused retrievals.' },
+  from: { description: 'Sessions parked (refusals made) at or after this instant, ISO-8601 with offset.' },
+  to: { description: 'Sessions parked (refusals made) before this instant.' },
+  limit: { description: 'Page size.', schema: { default: 50 } },
+  cursor: { description: 'The nextCursor of the previous page.' },
+  instant: { description: 'The past instant, ISO-8601 with offset.' },
   access_token: {
-    schema: { type: 'string' },
     description: 'The bearer token, for clients that cannot send an Authorization header (EventSource). Accepted on this route only; prefer the header where you can.',
   },
 };

@@ -3,6 +3,7 @@
  * handed to the model; and call park enabled per tenant through the administration API
  * (Set-CsTeamsCallParkPolicy -Identity Global -AllowCallPark $true).
  */
+import { fetchService } from '../serviceTarget.js';
 import type { CallModel } from './callModel.js';
 import type { Transport } from './kafkaTransport.js';
 import type { Tally } from './tally.js';
@@ -40,7 +41,7 @@ export const enablePark = async (adminUrl: string, token: string, tenants: reado
   return Promise.all(
     tenants.map(async (tenantId) => {
       try {
-        const response = await fetch(`${adminUrl}/v1/tenants/${encodeURIComponent(tenantId)}/policies/Global`, {
+        const response = await fetchService(`${adminUrl}/v1/tenants/${encodeURIComponent(tenantId)}/policies/Global`, {
           method: 'PATCH',
           headers: headers(token),
           body: JSON.stringify(settings),

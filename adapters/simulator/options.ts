@@ -1,6 +1,7 @@
 /** The simulator's command line: flags with sane defaults, and the help that explains them. */
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { noTokenMessage, serviceUrlOf, tokenOf } from '../serviceTarget.js';
 import { parseDelay, type Delay } from './randomness.js';
 
 export interface KafkaTarget {
@@ -43,7 +44,7 @@ export interface SimulatorOptions {
   readonly seed: number;
 }
 
-export const usage = `npm run simulate -- (--kafka [--brokers H:P,…] | --http URL --token T) [options]
+export const usage = `npm run simulate -- [--kafka [--brokers H:P,…] | --http URL] [--token T] [options]
 
 Realistic signaling traffic of a media tier, for demos and load: calls parked per tenant as a
 Poisson process, retrieved after a delay with some probability, hung up while parked with
@@ -56,14 +57,18 @@ Where to:
   --signaling-topic NAME      (default: KAFKA_SIGNALING_TOPIC or callpark.signaling)
   --directives-topic NAME     (default: KAFKA_DIRECTIVES_TOPIC or callpark.directives)
   --http URL                  POST each message to URL/v1/signaling; ring backs follow the due times
+                              (the default, to CALLPARK_URL or the local service on PORT, 8080)
   --token T                   bearer token (role signaling or admin) for --http and --admin-url
+                              (default: CALLPARK_TOKEN, else the admin token in CALLPARK_DATA_DIR,
+                              ./data/admin-token, as the callpark command finds it)
 
 Set up:
   --enable-park               allow call park in each tenant's Global policy first (PATCH
                               /v1/tenants/{t}/policies/Global; default on with --http)
   --no-enable-park
   --admin-url URL             where to enable it when sending over Kafka
-  --park-timeout S            parkTimeoutSeconds to set with it (e.g. 30, so calls ring back in a demo)
+  --park-timeout S            parkTimeoutSeconds to set with it, 10 to 1800 (e.g. 10, so calls
+                              ring back within a demo)
 
 Traffic:
   --duration S                seconds of new calls (60)
@@ -141,7 +146,7 @@ export const parseOptions = (argv: readonly string[], env: Readonly<Record<strin
     },
   });
   if (values.help) return 'help';
-  if (Boolean(values.kafka) === (values.http !== undefined)) throw new UsageError('say where to send: --kafka or --http URL (one of them)');
+  if (values.kafka && values.http !== undefined) throw new UsageError('say where to send: --kafka or --http URL, not both');
 
   let target: SimulatorOptions['target'];
   if (values.kafka) {
@@ -154,15 +159,14 @@ export const parseOptions = (argv: readonly string[], env: Readonly<Record<strin
       directivesTopic: values['directives-topic'] ?? env.KAFKA_DIRECTIVES_TOPIC ?? 'callpark.directives',
     };
   } else {
-    const url = values.http!.replace(/\/+$/, '');
-    if (!/^https?:\/\/\S+$/.test(url)) throw new UsageError(`--http expects the service's base URL (http://host:port), got "${values.http}"`);
-    if (values.token === undefined) throw new UsageError('--http needs --token (a bearer token with the signaling or admin role)');
+    const url = serviceUrlOf(values.http, env);
+    if (!/^https?:\/\/\S+$/.test(url)) throw new UsageError(`--http expects the service's base URL (http://host:port), got "${url}"`);
     target = { kind: 'http', url };
   }
 
   const adminUrl = values['admin-url']?.replace(/\/+$/, '') ?? (target.kind === 'http' ? target.url : undefined);
   const enablePark = values['no-enable-park'] ? false : (values['enable-park'] ?? target.kind === 'http');
-  if (enablePark && (adminUrl === undefined || values.token === undefined)) throw new UsageError('--enable-park over Kafka needs --admin-url URL and --token T (an admin token)');
+  if (enablePark && adminUrl === undefined) throw new UsageError('--enable-park over Kafka needs --admin-url URL (and an admin token)');
 
   const count = number('tenants', values.tenants, 3, { min: 1, max: 100_000 });
   const tenants = values['tenant-ids'] !== undefined ? values['tenant-ids'].split(',').map((id) => id.trim()).filter(Boolean) : Array.from({ length: count }, (_, n) => `sim-${n + 1}`);
@@ -189,4 +193,14 @@ export const parseOptions = (argv: readonly string[], env: Readonly<Record<strin
     reportEverySeconds: number('report-every', values['report-every'], 5, { min: 0.5 }),
     seed: number('seed', values.seed, randomInt(1, 2 ** 31), { min: 0, max: 2 ** 32 - 1 }),
   };
+};
+
+/**
+ * The options with their token: the flag's, else CALLPARK_TOKEN, else the embedded service's
+ * admin-token file. Needed to send over HTTP and to enable call park.
+ */
+export const withToken = async (options: SimulatorOptions, env: Readonly<Record<string, string | undefined>>): Promise<SimulatorOptions> => {
+  const token = await tokenOf(options.token, env);
+  if (token === undefined && (options.target.kind === 'http' || options.enablePark)) throw new UsageError(noTokenMessage(env));
+  return { ...options, token };
 };

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, SIGNALING_TOKEN, SUPERVISOR_TOKEN, api, defaultTokens, removeDir, startServiceProcess, tempDataDir, type ServiceProcess } from '../support/serviceProcess.js';
+import { ADMIN_TOKEN, SIGNALING_TOKEN, SUPERVISOR_TOKEN, api, defaultTokens, freePort, removeDir, serviceEnvironment, startServiceProcess, tempDataDir, type ServiceProcess } from '../support/serviceProcess.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'adapters', 'cli.js');
 const run = promisify(execFile);
@@ -13,8 +13,9 @@ const run = promisify(execFile);
 describe('the callpark command line', () => {
   let dataDir: string;
   let service: ServiceProcess;
-  const callpark = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-    const env = { ...process.env, CALLPARK_URL: service.url, CALLPARK_TOKEN: ADMIN_TOKEN, CALLPARK_TENANT: 'contoso', CALLPARK_DATA_DIR: dataDir };
+  const callpark = (...args: string[]) => callparkWith({ CALLPARK_URL: service.url, CALLPARK_TOKEN: ADMIN_TOKEN, CALLPARK_TENANT: 'contoso', CALLPARK_DATA_DIR: dataDir }, ...args);
+  const callparkWith = async (variables: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const env = serviceEnvironment(variables);
     try {
       const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env });
       return { code: 0, stdout, stderr };
@@ -61,6 +62,26 @@ describe('the callpark command line', () => {
     const unknown = await callpark('policy', 'set', 'Global', '--Loudness', '11');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown setting --Loudness');
+  });
+
+  it('takes its options as --name value and as --name=value, before or after the command', async () => {
+    const spaced = await callparkWith({ CALLPARK_DATA_DIR: dataDir }, '--url', service.url, '--tenant', 'contoso', '--token', ADMIN_TOKEN, 'policy', 'get', 'Global');
+    expect(spaced.stderr).toBe('');
+    expect(spaced.code).toBe(0);
+    const joined = await callparkWith({ CALLPARK_DATA_DIR: dataDir }, `--url=${service.url}`, '--tenant=contoso', 'policy', 'get', 'Global', `--token=${ADMIN_TOKEN}`);
+    expect(joined.stderr).toBe('');
+    expect(joined.code).toBe(0);
+    expect(JSON.parse(joined.stdout)).toEqual(JSON.parse(spaced.stdout));
+    expect((await callparkWith({ CALLPARK_URL: service.url, CALLPARK_TOKEN: ADMIN_TOKEN }, '--tenant=contoso', 'policy', 'set', 'Global', '--ParkTimeoutSeconds=120')).code).toBe(0);
+    expect(JSON.parse((await callpark('policy', 'get', 'Global')).stdout)).toMatchObject({ parkTimeoutSeconds: 120 });
+  });
+
+  it('names the URL it could not reach when no service listens there', async () => {
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const failed = await callparkWith({ CALLPARK_TOKEN: ADMIN_TOKEN }, `--url=${nowhere}`, '--tenant', 'contoso', 'policy', 'get');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`cannot reach the service at ${nowhere}`);
+    expect(failed.stderr).not.toContain('fetch failed');
   });
 
   it('rebuilds a projection while the service runs, and the service answers from the new tables', async () => {

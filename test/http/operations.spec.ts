@@ -93,10 +93,10 @@ describe('/metrics', () => {
     for (let i = 1; i < buckets.length; i++) expect(buckets[i]!.value).toBeGreaterThanOrEqual(buckets[i - 1]!.value);
   });
 
-  it('escapes label values and help text', () => {
+  it('escapes label values and help text', async () => {
     const registry = new MetricRegistry();
     registry.counter('odd_total', 'Help with \\ and\na new line.', ['label']).inc({ label: 'quote " backslash \\ new\nline' });
-    const text = registry.render();
+    const text = await registry.render();
     expect(text).toContain('# HELP odd_total Help with \\\\ and\\na new line.');
     expect(text).toContain('odd_total{label="quote \\" backslash \\\\ new\\nline"} 1');
     const { samples } = parseExposition(text);

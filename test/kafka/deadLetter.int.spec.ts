@@ -101,7 +101,7 @@ describe.skipIf(!available)('dead letters', () => {
       expect(readDeadLetter(deadLetters[1]!.headers)!.error).toMatch(/\$\.parker\.endpoint: expected one of teams-desktop/);
 
       expect(bridge.status().consumer.deadLettered).toBe(poison.length);
-      const exposition = metrics.render();
+      const exposition = await metrics.render();
       expect(exposition).toContain('callpark_kafka_dead_letters_total{reason="invalid-json"} 2');
       expect(exposition).toContain('callpark_kafka_dead_letters_total{reason="unknown-type"} 1');
     } finally {

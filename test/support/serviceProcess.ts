@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository's root: where package.json is, whether this runs from test/ or from dist/test/. */
-const repositoryRoot = (): string => {
+export const repositoryRoot = (): string => {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
@@ -59,10 +59,20 @@ const serviceVariables = [
   'KAFKA_SIGNALING_TOPIC',
   'KAFKA_DIRECTIVES_TOPIC',
   'KAFKA_DEAD_LETTER_TOPIC',
+  'LOG_FORMAT',
+  'CALLPARK_URL',
+  'CALLPARK_TOKEN',
+  'CALLPARK_TENANT',
 ];
 
+/** The runner's environment without the service's variables: the embedded defaults unless `env` says otherwise. */
+export const serviceEnvironment = (env: Record<string, string>): Record<string, string> => ({
+  ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => !serviceVariables.includes(entry[0]) && entry[1] !== undefined)),
+  ...env,
+});
+
 /** A port nobody listens on right now, from the system. */
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -78,9 +88,8 @@ export const startServiceProcess = async (env: Record<string, string>, timeoutMs
   const url = `http://127.0.0.1:${port}`;
   // The embedded defaults unless a test says otherwise: the runner's own KAFKA_BROKERS (set for
   // the Kafka suites) or store settings must not leak into the service under test.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !serviceVariables.includes(name)));
   const child = spawn(process.execPath, [mainScript], {
-    env: { ...inherited, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: serviceEnvironment({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
