@@ -16,7 +16,7 @@ const stalls = () => {
 };
 
 describe('partition stalls', () => {
-  it('names a partition from its third failure in a row at one offset, until it advances', () => {
+  it('names a partition from its third failure in a row at one offset, until it advances', async () => {
     const { metrics, stalls: s } = stalls();
     s.failed(4, '120', 'disk I/O error');
     s.failed(4, '120', 'disk I/O error');
@@ -27,13 +27,13 @@ describe('partition stalls', () => {
       'signaling partition callpark.signaling/4 cannot advance past offset 120: database is locked (3 failures in a row since 2026-11-22T09:30:00.000Z)',
     );
     s.failed(4, '120', 'database is locked');
-    expect(metrics.render()).toMatch(/callpark_kafka_partition_stalls_total 1\b/);
-    expect(metrics.render()).toMatch(/callpark_kafka_stalled_partitions 1\b/);
+    expect(await metrics.render()).toMatch(/callpark_kafka_partition_stalls_total 1\b/);
+    expect(await metrics.render()).toMatch(/callpark_kafka_stalled_partitions 1\b/);
 
     s.advanced(4);
     expect(s.stalled()).toEqual([]);
     expect(s.describe('callpark.signaling')).toBeUndefined();
-    expect(metrics.render()).toMatch(/callpark_kafka_stalled_partitions 0\b/);
+    expect(await metrics.render()).toMatch(/callpark_kafka_stalled_partitions 0\b/);
   });
 
   it('counts afresh when a partition fails at another offset, and forgets partitions no longer assigned', () => {
@@ -49,7 +49,7 @@ describe('partition stalls', () => {
     expect(s.stalled()).toEqual([]);
   });
 
-  it('names a consumer that fails again and again without a fetch going through, until one does', () => {
+  it('names a consumer that fails again and again without a fetch going through, until one does', async () => {
     const { metrics, stalls: s } = stalls();
     expect(s.crashed('LZ4 compression not implemented')).toBe(1);
     expect(s.readFailed('a lz4 record batch cannot be decompressed: invalid magic number')).toBe(2);
@@ -58,7 +58,7 @@ describe('partition stalls', () => {
     expect(s.describe('callpark.signaling')).toBe(
       'the signaling consumer of callpark.signaling failed 3 times in a row since 2026-11-22T09:30:00.000Z without a fetch going through: LZ4 compression not implemented',
     );
-    expect(metrics.render()).toMatch(/callpark_kafka_consumer_crashes_total 2\b/);
+    expect(await metrics.render()).toMatch(/callpark_kafka_consumer_crashes_total 2\b/);
     s.fetched();
     expect(s.failuresInARow()).toBe(0);
     expect(s.describe('callpark.signaling')).toBeUndefined();

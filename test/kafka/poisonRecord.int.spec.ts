@@ -184,14 +184,14 @@ describe.skipIf(!available)('a signaling partition that cannot advance', () => {
       expect(health.detail).toContain(`${config.signalingTopic}/0`);
       expect(health.detail).toContain('disk I/O error (injected)');
       expect(bridge.status().consumer.stalled).toEqual([expect.objectContaining({ partition: 0, offset: '0' })]);
-      expect(metrics.render()).toMatch(/callpark_kafka_partition_stalls_total 1\b/);
-      expect(metrics.render()).toMatch(/callpark_kafka_stalled_partitions 1\b/);
+      expect(await metrics.render()).toMatch(/callpark_kafka_partition_stalls_total 1\b/);
+      expect(await metrics.render()).toMatch(/callpark_kafka_stalled_partitions 1\b/);
 
       failing = false;
       await eventually('the park to be recorded', async () => (await tenantEvents(stores.store, tenant)).some((event) => event.type === 'Parked'));
       await eventually('the bridge to be ready again', () => bridge.ready());
       expect(bridge.status().consumer.stalled).toEqual([]);
-      expect(metrics.render()).toMatch(/callpark_kafka_stalled_partitions 0\b/);
+      expect(await metrics.render()).toMatch(/callpark_kafka_stalled_partitions 0\b/);
     } finally {
       await producer.disconnect();
     }
