@@ -17,7 +17,7 @@ import { SNAPSHOT_SCHEMA_VERSION, decodeState, encodeState } from '../domain/sna
 import { fromStoredForm, toStoredForm, type DecodedEvent, type EventMetadata } from '../domain/storedEvent.js';
 import { eventIdFor } from './eventIds.js';
 import { IdempotencyWindow, type Rejection, type Remembered } from './idempotencyWindow.js';
-import { SNAPSHOT_EVENT, fullSnapshotStream, latestSnapshot, snapshotStream, type StoredSnapshot } from './tenantSnapshots.js';
+import { fullSnapshotStream, latestSnapshot, snapshotStream, type StoredSnapshot } from './tenantSnapshots.js';
 
 export interface CommandOutcome {
   /** accepted: events were recorded; rejected: refused (with the audit record, if any); no-op: nothing to do. */
@@ -354,8 +354,7 @@ export class CommandHandler {
       return;
     }
     const streamName = full ? fullSnapshotStream(tenantId) : snapshotStream(tenantId);
-    const id = eventIdFor(streamName, 'snapshot', revision);
-    this.store.appendToStream(streamName, [{ id, type: SNAPSHOT_EVENT, data }], { expectedRevision: 'any' }).then(() => {
+    this.store.writeSnapshot(streamName, { revision, data }).then(() => {
       // Only a full snapshot known to be stored may be extended: a snapshot must never point at a gap.
       if (full) loaded.fullSnapshotRevision = Math.max(loaded.fullSnapshotRevision, revision);
     }, this.onSnapshotError);

@@ -1,6 +1,7 @@
 /**
  * Where and in which form the command handler keeps a tenant's snapshots: its state at a revision
- * and its idempotency window (see ADR 0001). Two kinds, each in a stream of its own:
+ * and its idempotency window (see ADR 0001), kept by the store apart from the log (the port's
+ * `writeSnapshot`: the newest of each only). Two kinds, each under a name of its own:
  * - a full snapshot (`callpark-full-snapshot-{tenant}`), rarely: the state and the whole window;
  * - a snapshot (`callpark-snapshot-{tenant}`), often: the state and only the commands recorded
  *   since a full snapshot (`window.after`), so writing one does not copy the whole window again.
@@ -13,7 +14,6 @@ import { SNAPSHOT_SCHEMA_VERSION } from '../domain/snapshot.js';
 
 export const snapshotStream = (tenantId: string): string => `callpark-snapshot-${tenantId}`;
 export const fullSnapshotStream = (tenantId: string): string => `callpark-full-snapshot-${tenantId}`;
-export const SNAPSHOT_EVENT = 'CallParkSnapshot';
 
 export const StoredSnapshot = t.type({
   schemaVersion: t.literal(SNAPSHOT_SCHEMA_VERSION),
@@ -28,11 +28,10 @@ export const StoredSnapshot = t.type({
 });
 export type StoredSnapshot = t.TypeOf<typeof StoredSnapshot>;
 
-/** The newest snapshot of a stream; one of an older schema, or unreadable, counts as none. */
+/** The newest snapshot kept under a name; one of an older schema, or unreadable, counts as none. */
 export const latestSnapshot = async (store: EventStore, streamName: string): Promise<StoredSnapshot | undefined> => {
-  for await (const snapshot of store.readStream(streamName, { direction: 'backwards', maxCount: 1 })) {
-    const decoded = StoredSnapshot.decode(snapshot.data);
-    return E.isRight(decoded) ? decoded.right : undefined;
-  }
-  return undefined;
+  const snapshot = await store.readSnapshot(streamName);
+  if (snapshot === undefined) return undefined;
+  const decoded = StoredSnapshot.decode(snapshot.data);
+  return E.isRight(decoded) ? decoded.right : undefined;
 };

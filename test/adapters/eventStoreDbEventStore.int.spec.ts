@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect as connectTcp, type Socket } from 'node:net';
 import { setTimeout as pause } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEventStoreDb, esdbEventId, type EventStoreDbOptions } from '../../adapters/eventStoreDbEventStore.js';
+import { connectEventStoreDb, esdbEventId, snapshotStreamOf, type EventStoreDbOptions } from '../../adapters/eventStoreDbEventStore.js';
 import { WrongExpectedRevision, type EventData, type EventStore, type Position, type RecordedEvent, type Subscription } from '../../domain/eventStore.js';
 import { eventStoreContract, type ContractSubject } from '../contract/eventStore.contract.js';
 import { startEsdbProtocolStandIn, type EsdbProtocolStandIn, type EsdbProtocolStandInOptions } from '../esdbProtocolStandIn/standInServer.js';
@@ -351,4 +351,26 @@ describe('EventStoreDB adapter: subscriptions and system events', () => {
     expect(drops.length).toBeGreaterThanOrEqual(2);
     expect(drops.every((drop) => drop.resumeAfter !== undefined)).toBe(true);
   });
+});
+
+describe('EventStoreDB adapter: snapshots', () => {
+  it('keeps a snapshot in parts that each fit an append, and retires every older snapshot’s parts with $tb', async () => {
+    const standIn = await startEsdbProtocolStandIn({ maxAppendSize: 64 * 1024 });
+    const store = connectEventStoreDb(standIn.connectionString, { ...quiet, maxAppendSize: 64 * 1024 });
+    try {
+      const big = { rows: Array.from({ length: 20_000 }, (_, n) => `row "${n}"`) };
+      for (let revision = 1; revision <= 5; revision++) await store.writeSnapshot('callpark-tenant-t', { revision, data: { ...big, revision } });
+      expect(await store.readSnapshot('callpark-tenant-t')).toEqual({ revision: 5, data: { ...big, revision: 5 } });
+      // What the server still reads of the snapshot stream: the newest snapshot's parts only.
+      const kept: RecordedEvent[] = [];
+      for await (const part of store.readStream(snapshotStreamOf('callpark-tenant-t'))) kept.push(part);
+      const parts = kept.map((part) => part.data as { revision: number; part: number; parts: number });
+      expect(parts.length).toBeGreaterThan(1);
+      expect(parts.every((part) => part.revision === 5)).toBe(true);
+      expect(parts.map((part) => part.part)).toEqual(Array.from({ length: parts[0]!.parts }, (_, n) => n));
+    } finally {
+      await store.close();
+      await standIn.stop();
+    }
+  }, 60_000);
 });

@@ -264,6 +264,19 @@ class ReadCounter implements EventStore {
   headPosition() {
     return this.inner.headPosition();
   }
+  get maxAppendSize() {
+    return this.inner.maxAppendSize;
+  }
+  writeSnapshot(...args: Parameters<EventStore['writeSnapshot']>) {
+    return this.inner.writeSnapshot(...args);
+  }
+  readSnapshot(...args: Parameters<EventStore['readSnapshot']>) {
+    this.read++;
+    return this.inner.readSnapshot(...args);
+  }
+  get findEvent() {
+    return this.inner.findEvent;
+  }
   close() {
     return this.inner.close();
   }
@@ -386,7 +399,7 @@ const describeSnapshots = async (store: EventStore): Promise<string> => {
   const kilobytes = (value: unknown): string => (JSON.stringify(value).length / 1024).toFixed(0);
   const parts: string[] = [];
   for (const [kind, streamName] of [['snapshot', 'callpark-snapshot-big'], ['full snapshot', 'callpark-full-snapshot-big']] as const) {
-    for await (const snapshot of store.readStream(streamName, { direction: 'backwards', maxCount: 1 })) {
+    for (const snapshot of [await store.readSnapshot(streamName)].filter((kept) => kept !== undefined)) {
       const { state, window } = snapshot.data as { state?: unknown; window?: { lines?: unknown } };
       const lines = typeof window?.lines === 'string' ? window.lines.split('\n').length - 1 : 0;
       parts.push(`its newest ${kind}: state ${kilobytes(state)} KB, ${lines.toLocaleString('en-US')} commands of the idempotency window in ${kilobytes(window)} KB`);
