@@ -37,6 +37,8 @@ export interface CommandHandlerOptions {
   readonly sleep?: (millis: number) => Promise<void>;
   readonly random?: () => number;
   readonly onSnapshotError?: (error: unknown) => void;
+  /** Told when a tenant's snapshot has been stored. */
+  readonly onSnapshotStored?: (tenantId: string, revision: number) => void;
 }
 
 export class CommandHandler {
@@ -50,7 +52,7 @@ export class CommandHandler {
     const caching = options.cache ?? true;
     const cache = new TenantCache(caching, options.maxCachedTenants ?? 10_000);
     // A cold load folds the events since the latest snapshot: a few, like a new tenant's history.
-    const snapshots = new SnapshotPolicy(store, options.snapshotEvery ?? 16, options.onSnapshotError ?? (() => undefined));
+    const snapshots = new SnapshotPolicy(store, options.snapshotEvery ?? 16, options.onSnapshotError ?? (() => undefined), options.onSnapshotStored);
     this.loader = new TenantLoader(store, cache, snapshots, windowMillis);
     this.recorder = new DecideAndAppend({
       store,

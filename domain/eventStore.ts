@@ -78,6 +78,7 @@ export interface ReadStreamOptions {
  */
 export class AppendTooLarge extends Error {
   override readonly name = 'AppendTooLarge';
+  readonly retryable = false;
   constructor(
     readonly streamName: string,
     readonly size: number,

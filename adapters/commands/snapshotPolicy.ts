@@ -25,6 +25,8 @@ export class SnapshotPolicy {
     /** Keep a snapshot every this many events; 0 keeps none. */
     readonly snapshotEvery: number,
     private readonly onError: (error: unknown) => void,
+    /** Told once a snapshot is stored (what waits for one waits on this, not on time). */
+    private readonly onStored: (tenantId: string, revision: number) => void = () => undefined,
   ) {}
 
   /** Keep a snapshot of the tenant if enough events passed since its last one. */
@@ -41,6 +43,6 @@ export class SnapshotPolicy {
       this.onError(error);
       return;
     }
-    writeTenantSnapshot(this.store, tenantId, stored).catch(this.onError);
+    writeTenantSnapshot(this.store, tenantId, stored).then(() => this.onStored(tenantId, revision), this.onError);
   }
 }
