@@ -85,7 +85,8 @@ export class DecideAndAppend {
     let taking = commands;
     for (let attempts = 1; ; attempts++) {
       const tenant = await loader.load(tenantId);
-      const missed = await findMissed(store, tenant, taking, tenant.latestAt - windowMillis);
+      const lookup = findMissed(store, tenant, taking, tenant.latestAt - windowMillis);
+      const missed = lookup instanceof Map ? lookup : await lookup;
       const before = tenant.revision;
       let draft: Draft;
       try {

@@ -21,10 +21,22 @@ const MAX_EVENTS_OF_A_COMMAND = 64;
  * The commands (not folded by this handler) that the store says were recorded before, by command
  * id: asked only while the tenant's window may miss commands recorded before its snapshot.
  */
-export const findMissed = async (store: EventStore, tenant: LoadedTenant, commands: readonly CallParkCommand[], notBefore: number): Promise<Map<string, Remembered>> => {
-  const found = new Map<string, Remembered>();
+export const findMissed = (store: EventStore, tenant: LoadedTenant, commands: readonly CallParkCommand[], notBefore: number): ReadonlyMap<string, Remembered> | Promise<ReadonlyMap<string, Remembered>> => {
   const find = store.findEvent;
-  if (find === undefined || !tenant.window.mayMiss(notBefore)) return found;
+  // Nothing to ask (the usual case): answered without a turn of the event loop.
+  if (find === undefined || !tenant.window.mayMiss(notBefore)) return NOTHING_MISSED;
+  return lookUp(find, tenant, commands, notBefore);
+};
+
+const NOTHING_MISSED: ReadonlyMap<string, Remembered> = new Map();
+
+const lookUp = async (
+  find: NonNullable<EventStore['findEvent']>,
+  tenant: LoadedTenant,
+  commands: readonly CallParkCommand[],
+  notBefore: number,
+): Promise<ReadonlyMap<string, Remembered>> => {
+  const found = new Map<string, Remembered>();
   for (const { tenantId, commandId } of commands) {
     if (found.has(commandId) || tenant.window.find(commandId, notBefore) !== undefined) continue;
     const streamName = callParkStream(tenantId);
