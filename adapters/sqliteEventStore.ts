@@ -28,7 +28,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../domain/eventStore.js';
-import { DEFAULT_MAX_APPEND_SIZE, appendSize } from './appendSize.js';
+import { DEFAULT_MAX_APPEND_SIZE } from './appendSize.js';
 import { AppendThread } from './sqlite/appendThread.js';
 import { AppendWriter, type AppendOutcome, type WriteRequest } from './sqlite/appendWriter.js';
 import { AppendSignal, catchUpSubscription, type LogSource } from './sqlite/catchUpSubscription.js';
@@ -132,12 +132,14 @@ export class SqliteEventStore implements EventStore {
     this.ensureOpen();
     const repeated = duplicateIdWithin(events);
     if (repeated !== undefined) throw new EventIdConflict(repeated, streamName);
-    const size = appendSize(events);
+    const serialized = events.map(serializeEvent);
+    // Measured as appendSize does (metadata left out counts nothing), from the JSON already written.
+    const size = serialized.reduce((total, event, index) => total + Buffer.byteLength(event.data) + (events[index]!.metadata === undefined ? 0 : Buffer.byteLength(event.metadata)) + event.type.length * 2, 0);
     if (size > this.maxAppendSize) throw new AppendTooLarge(streamName, size, this.maxAppendSize);
     return this.groupCommit.submit({
       kind: 'append',
       streamName,
-      events: events.map(serializeEvent),
+      events: serialized,
       expectedRevision: options.expectedRevision ?? 'any',
       recordedAt: this.clock(),
     });
