@@ -27,7 +27,10 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
-  readonly eventStore: { readonly kind: 'sqlite'; readonly synchronous: 'full' | 'normal' } | { readonly kind: 'eventstoredb'; readonly connectionString: string };
+  readonly eventStore: ({ readonly kind: 'sqlite'; readonly synchronous: 'full' | 'normal' } | { readonly kind: 'eventstoredb'; readonly connectionString: string }) & {
+    /** The most one append carries, in bytes (EventStoreDB's MaxAppendSize); the handler splits its batches to fit. */
+    readonly maxAppendSize?: number;
+  };
   readonly readStore: { readonly kind: 'sqlite' } | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string };
   readonly kafka?: KafkaConfig;
   /** Tokens given in the environment; when there are none, the service keeps an admin token under dataDir. */
@@ -127,6 +130,7 @@ const variables = {
   CALLPARK_DATA_DIR: { codec: Matching('a directory', /^[^\0]+$/, './data'), default: './data' },
   EVENTSTORE_CONNECTION_STRING: { codec: Matching('an EventStoreDB connection string', /^esdb(\+discover)?:\/\/\S+$/, 'esdb://host:2113?tls=false'), default: undefined },
   SQLITE_SYNCHRONOUS: { codec: Choice(['full', 'normal']), default: 'full' },
+  EVENTSTORE_MAX_APPEND_SIZE: { codec: IntegerString(65_536, 1_073_741_824), default: '1048576' },
   DATABASE_URL: { codec: Matching('a PostgreSQL URL', /^postgres(ql)?:\/\/\S+$/, 'postgres://user@host:5432/callpark'), default: undefined },
   DATABASE_SCHEMA: { codec: Matching('a schema name', /^[a-z_][a-z0-9_]{0,62}$/, 'callpark'), default: undefined },
   KAFKA_BROKERS: { codec: BrokerList, default: undefined },
@@ -175,7 +179,10 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     port: v.PORT!,
     host: v.HOST!,
     dataDir: v.CALLPARK_DATA_DIR!,
-    eventStore: v.EVENTSTORE_CONNECTION_STRING ? { kind: 'eventstoredb', connectionString: v.EVENTSTORE_CONNECTION_STRING } : { kind: 'sqlite', synchronous: v.SQLITE_SYNCHRONOUS! },
+    eventStore: {
+      ...(v.EVENTSTORE_CONNECTION_STRING ? { kind: 'eventstoredb', connectionString: v.EVENTSTORE_CONNECTION_STRING } : { kind: 'sqlite', synchronous: v.SQLITE_SYNCHRONOUS! }),
+      maxAppendSize: v.EVENTSTORE_MAX_APPEND_SIZE!,
+    },
     readStore: v.DATABASE_URL ? { kind: 'postgres', url: v.DATABASE_URL, ...(v.DATABASE_SCHEMA ? { schema: v.DATABASE_SCHEMA } : {}) } : { kind: 'sqlite' },
     ...(v.KAFKA_BROKERS
       ? {

@@ -19,8 +19,17 @@
  *   name prefixes (else the event type prefixes, else "no system events") and on the client by the
  *   whole filter; system events (types starting with `$`) are never delivered. The client does not
  *   resume a dropped subscription, so this adapter does: from the last delivered position, after a
- *   backoff, until `close()`.
+ *   backoff, until `close()`. Snapshot streams (below) are left out of every subscription, on the
+ *   server where its filter can say so and always on the client.
+ * - Appends over `maxAppendSize` (the server's `MaxAppendSize`, 1 MiB by default) are refused here
+ *   with AppendTooLarge before they are sent, as the server would refuse them.
+ * - Snapshots live in a stream of their own per stream (`snapshot@{stream}`), out of `$all`'s
+ *   readers' way: a snapshot is JSON text cut into parts (events `SnapshotPart`) small enough for
+ *   an append each; once all are written, the stream's `$tb` metadata (truncate before) retires
+ *   the parts of every older snapshot, which the server's scavenge then deletes. A reader reads the
+ *   last part, then the ones before it, and takes the snapshot only when all are there.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import esdb from '@eventstore/db-client';
 import type {
@@ -37,6 +46,7 @@ import type {
 } from '@eventstore/db-client';
 import type {
   AppendResult,
+  Snapshot,
   EventData,
   EventStore,
   ExpectedRevision,
@@ -47,7 +57,8 @@ import type {
   Subscription,
   SubscriptionFilter,
 } from '../domain/eventStore.js';
-import { WrongExpectedRevision } from '../domain/eventStore.js';
+import { AppendTooLarge, WrongExpectedRevision } from '../domain/eventStore.js';
+import { DEFAULT_MAX_APPEND_SIZE, appendSize, eventSize } from './appendSize.js';
 import { uuidV5 } from './eventIds.js';
 import { readOrCreateEsdbLogIdentity } from './eventStoreDb/logIdentity.js';
 import { matchesFilter } from './inMemoryEventStore.js';
@@ -63,12 +74,14 @@ const {
   STREAM_EXISTS,
   StreamNotFoundError,
   WrongExpectedVersionError,
+  MaxAppendSizeExceededError,
   eventTypeFilter,
-  excludeSystemEvents,
   streamNameFilter,
 } = esdb;
 
 export interface EventStoreDbOptions {
+  /** The server's `MaxAppendSize` (1 MiB by default, as EventStoreDB's). */
+  readonly maxAppendSize?: number;
   /** The first wait before resubscribing a dropped subscription; doubled at each failed attempt. */
   readonly resubscribeInitialDelayMs?: number;
   readonly resubscribeMaxDelayMs?: number;
@@ -131,6 +144,25 @@ const toRecordedEvent = (event: EsdbRecordedEvent): RecordedEvent => {
 
 const isSystemEvent = (type: string): boolean => type.startsWith('$');
 
+/** Where the snapshots of a stream are kept. */
+const SNAPSHOT_STREAM_PREFIX = 'snapshot@';
+export const snapshotStreamOf = (streamName: string): string => `${SNAPSHOT_STREAM_PREFIX}${streamName}`;
+const isSnapshotStream = (streamName: string): boolean => streamName.startsWith(SNAPSHOT_STREAM_PREFIX);
+const SNAPSHOT_PART = 'SnapshotPart';
+
+/** One part of a snapshot's JSON text. */
+interface SnapshotPart {
+  readonly revision: number;
+  readonly part: number;
+  readonly parts: number;
+  readonly text: string;
+}
+
+const isSnapshotPart = (data: unknown): data is SnapshotPart => {
+  const part = data as Partial<SnapshotPart> | null;
+  return typeof part === 'object' && part !== null && typeof part.revision === 'number' && typeof part.part === 'number' && typeof part.parts === 'number' && typeof part.text === 'string';
+};
+
 const ignore = (): void => undefined;
 
 /**
@@ -141,8 +173,10 @@ const ignore = (): void => undefined;
 const serverFilter = (filter: SubscriptionFilter | undefined): Filter => {
   if (filter?.streamNamePrefixes?.length) return streamNameFilter({ prefixes: [...filter.streamNamePrefixes] });
   if (filter?.eventTypePrefixes?.length) return eventTypeFilter({ prefixes: [...filter.eventTypePrefixes] });
-  return excludeSystemEvents();
+  // Neither system streams (`$…`, metadata `$$…` included) nor snapshot streams.
+  return streamNameFilter({ regex: `^(?!\\$|${SNAPSHOT_STREAM_PREFIX})` });
 };
+
 
 /** Iterate a client read, cancelling its gRPC call when the reader stops early. */
 async function* consume<E>(read: StreamingRead<E>): AsyncGenerator<E> {
@@ -161,11 +195,14 @@ const READ_BUFFER = { highWaterMark: 256 };
 
 export class EventStoreDbEventStore implements EventStore {
   private readonly subscriptions = new Set<ResumingSubscription>();
+  readonly maxAppendSize: number;
 
   constructor(
     private readonly client: EventStoreDBClient,
     private readonly options: EventStoreDbOptions = {},
-  ) {}
+  ) {
+    this.maxAppendSize = options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
+  }
 
   private identity: Promise<string> | undefined;
 
@@ -185,6 +222,8 @@ export class EventStoreDbEventStore implements EventStore {
   ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     if (events.length === 0) return this.appendNothing(streamName, expected);
+    const size = appendSize(events);
+    if (size > this.maxAppendSize) throw new AppendTooLarge(streamName, size, this.maxAppendSize);
     try {
       const result = await this.client.appendToStream(streamName, events.map(toEsdbEvent), { expectedRevision: toEsdbExpectedRevision(expected) });
       const revision = Number(result.nextExpectedRevision);
@@ -195,6 +234,7 @@ export class EventStoreDbEventStore implements EventStore {
         const actual = error.actualVersion;
         throw new WrongExpectedRevision(streamName, expected, typeof actual === 'bigint' ? Number(actual) : 'no_stream');
       }
+      if (error instanceof MaxAppendSizeExceededError) throw new AppendTooLarge(streamName, size, error.maxAppendSize);
       throw error;
     }
   }
@@ -236,6 +276,77 @@ export class EventStoreDbEventStore implements EventStore {
     return subscription;
   }
 
+  /**
+   * Write the snapshot's parts after the last one stored (with that as the expected revision, so
+   * two writers do not interleave their parts), then retire every part before them with `$tb`.
+   * A snapshot older than the one kept is not written.
+   */
+  async writeSnapshot(streamName: string, snapshot: Snapshot): Promise<void> {
+    const stream = snapshotStreamOf(streamName);
+    const parts = this.snapshotParts(snapshot);
+    for (let attempt = 1; ; attempt++) {
+      let last: RecordedEvent | undefined;
+      for await (const event of this.readStream(stream, { direction: 'backwards', maxCount: 1 })) last = event;
+      if (last !== undefined && isSnapshotPart(last.data) && last.data.revision > snapshot.revision) return;
+      let expected: ExpectedRevision = last?.revision ?? 'no_stream';
+      const first = last === undefined ? 0 : last.revision + 1;
+      try {
+        for (const batch of parts) expected = (await this.appendToStream(stream, batch, { expectedRevision: expected })).nextExpectedRevision;
+      } catch (error) {
+        // Another process is writing one: take turns, a few times at most (a snapshot is only a cache).
+        if (error instanceof WrongExpectedRevision && attempt < 3) continue;
+        throw error;
+      }
+      await this.client.setStreamMetadata(stream, { truncateBefore: first });
+      return;
+    }
+  }
+
+  async readSnapshot(streamName: string): Promise<Snapshot | undefined> {
+    const stream = snapshotStreamOf(streamName);
+    const found: SnapshotPart[] = [];
+    for await (const event of this.readStream(stream, { direction: 'backwards' })) {
+      const part = event.data;
+      if (!isSnapshotPart(part)) return undefined;
+      const expected = found.length === 0 ? undefined : found.at(-1)!;
+      // The last part first, then each one before it, of the same snapshot; anything else: none is whole.
+      if (expected === undefined ? part.part !== part.parts - 1 : part.revision !== expected.revision || part.part !== expected.part - 1) return undefined;
+      found.push(part);
+      if (part.part === 0) break;
+    }
+    if (found.at(-1)?.part !== 0) return undefined;
+    const text = found
+      .reverse()
+      .map((part) => part.text)
+      .join('');
+    return { revision: found[0]!.revision, data: JSON.parse(text) as unknown };
+  }
+
+  /** The snapshot's JSON text in parts, gathered into appends that each fit the limit. */
+  private snapshotParts(snapshot: Snapshot): EventData[][] {
+    const text = JSON.stringify(snapshot.data ?? null);
+    // A character of the text takes at most 6 bytes once quoted (`\u001f`), and a part's fields ~100.
+    const length = Math.max(1, Math.floor((this.maxAppendSize - 256) / 6));
+    const pieces: string[] = [];
+    for (let at = 0; at < text.length || pieces.length === 0; at += length) pieces.push(text.slice(at, at + length));
+    const batches: EventData[][] = [];
+    let batch: EventData[] = [];
+    let size = 0;
+    pieces.forEach((piece, part) => {
+      const event: EventData = { id: randomUUID(), type: SNAPSHOT_PART, data: { revision: snapshot.revision, part, parts: pieces.length, text: piece } };
+      const bytes = eventSize(event);
+      if (batch.length > 0 && size + bytes > this.maxAppendSize) {
+        batches.push(batch);
+        batch = [];
+        size = 0;
+      }
+      batch.push(event);
+      size += bytes;
+    });
+    batches.push(batch);
+    return batches;
+  }
+
   /** The last event of `$all` that is not a system event, read backwards a page at a time. */
   async headPosition(): Promise<Position | undefined> {
     let from: EsdbPosition | typeof END = END;
@@ -247,7 +358,7 @@ export class EventStoreDbEventStore implements EventStore {
         seen++;
         const event = resolved.event;
         if (event === undefined) continue;
-        if (!isSystemEvent(event.type)) return toPosition(event.position);
+        if (!isSystemEvent(event.type) && !isSnapshotStream(event.streamId)) return toPosition(event.position);
         last = event.position;
       }
       if (seen < HEAD_PAGE_SIZE || last === undefined) return undefined;
@@ -319,7 +430,7 @@ class ResumingSubscription implements Subscription {
       try {
         for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
           const recorded = resolved.event;
-          if (recorded === undefined || isSystemEvent(recorded.type)) continue;
+          if (recorded === undefined || isSystemEvent(recorded.type) || isSnapshotStream(recorded.streamId)) continue;
           const event = toRecordedEvent(recorded);
           if (!matchesFilter(event, this.options.filter)) continue;
           this.lastDelivered = event.position;

@@ -4,7 +4,9 @@
  * catch-up subscriptions. It serves the tests and the benchmarks; nothing here survives a restart.
  */
 import { randomUUID } from 'node:crypto';
+import { appendSize } from './appendSize.js';
 import {
+  AppendTooLarge,
   WrongExpectedRevision,
   comparePositions,
   type AppendResult,
@@ -14,6 +16,7 @@ import {
   type Position,
   type ReadStreamOptions,
   type RecordedEvent,
+  type Snapshot,
   type SubscribeOptions,
   type Subscription,
   type SubscriptionFilter,
@@ -43,9 +46,17 @@ export class InMemoryEventStore implements EventStore {
   /** Stream → event id → revision, so a retried append is found without a scan. */
   private readonly ids = new Map<string, Map<string, number>>();
   private readonly waiters = new Set<() => void>();
+  /** Stream → its newest snapshot, kept apart from the log. */
+  private readonly snapshots = new Map<string, Snapshot>();
   private closed = false;
+  readonly maxAppendSize: number;
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    options: { readonly maxAppendSize?: number } = {},
+  ) {
+    this.maxAppendSize = options.maxAppendSize ?? Number.POSITIVE_INFINITY;
+  }
 
   /** A new log with every store (domain/logIdentity.ts). */
   private readonly identity = randomUUID();
@@ -63,6 +74,10 @@ export class InMemoryEventStore implements EventStore {
     const duplicate = this.findRetriedAppend(streamName, stream, events);
     if (duplicate) return duplicate;
     checkExpectedRevision(streamName, options.expectedRevision ?? 'any', stream.length === 0 ? undefined : stream.length - 1);
+    if (Number.isFinite(this.maxAppendSize)) {
+      const size = appendSize(events);
+      if (size > this.maxAppendSize) throw new AppendTooLarge(streamName, size, this.maxAppendSize);
+    }
     if (events.length === 0) {
       const last = stream.at(-1);
       return { nextExpectedRevision: stream.length - 1, position: last?.position ?? this.lastPosition() };
@@ -142,6 +157,22 @@ export class InMemoryEventStore implements EventStore {
   async headPosition(): Promise<Position | undefined> {
     return this.log.at(-1)?.position;
   }
+
+  async writeSnapshot(streamName: string, snapshot: Snapshot): Promise<void> {
+    this.ensureOpen();
+    const kept = this.snapshots.get(streamName);
+    if (kept === undefined || kept.revision <= snapshot.revision) this.snapshots.set(streamName, { revision: snapshot.revision, data: structuredClone(snapshot.data) });
+  }
+
+  async readSnapshot(streamName: string): Promise<Snapshot | undefined> {
+    this.ensureOpen();
+    return this.snapshots.get(streamName);
+  }
+
+  readonly findEvent = async (streamName: string, eventId: string): Promise<number | undefined> => {
+    this.ensureOpen();
+    return this.ids.get(streamName)?.get(eventId);
+  };
 
   async close(): Promise<void> {
     this.closed = true;

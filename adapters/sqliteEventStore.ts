@@ -15,6 +15,7 @@
  *   store and poll for those of other processes.
  */
 import type Database from 'better-sqlite3';
+import { AppendTooLarge } from '../domain/eventStore.js';
 import type {
   AppendResult,
   EventData,
@@ -23,11 +24,13 @@ import type {
   Position,
   ReadStreamOptions,
   RecordedEvent,
+  Snapshot,
   SubscribeOptions,
   Subscription,
 } from '../domain/eventStore.js';
+import { DEFAULT_MAX_APPEND_SIZE } from './appendSize.js';
 import { AppendThread } from './sqlite/appendThread.js';
-import { AppendWriter, type AppendOutcome, type AppendRequest } from './sqlite/appendWriter.js';
+import { AppendWriter, type AppendOutcome, type WriteRequest } from './sqlite/appendWriter.js';
 import { AppendSignal, catchUpSubscription, type LogSource } from './sqlite/catchUpSubscription.js';
 import { openConnection, type Synchronous } from './sqlite/connection.js';
 import { EventIdConflict } from './sqlite/eventIdConflict.js';
@@ -49,6 +52,8 @@ export interface SqliteEventStoreOptions {
   readonly pageSize?: number;
   /** The store's clock for `recordedAt`. */
   readonly clock?: () => number;
+  /** The most one append may carry (as appendSize counts it); 1 MiB, as EventStoreDB, by default. */
+  readonly maxAppendSize?: number;
   /** Write on a thread of the store's own (the default; an in-memory database has no file to share, so it writes on this one). */
   readonly writerThread?: boolean;
 }
@@ -58,6 +63,7 @@ export const sqliteEventStoreDefaults = {
   busyTimeoutMs: 5_000,
   pollIntervalMs: 50,
   pageSize: 1_000,
+  maxAppendSize: DEFAULT_MAX_APPEND_SIZE,
 } as const satisfies SqliteEventStoreOptions;
 
 const duplicateIdWithin = (events: readonly EventData[]): string | undefined => {
@@ -78,6 +84,9 @@ export class SqliteEventStore implements EventStore {
   private readonly readForwards: Database.Statement<[string, number, number], StoredEventRow>;
   private readonly readBackwards: Database.Statement<[string, number, number], StoredEventRow>;
   private readonly lastPosition: Database.Statement<[], bigint | null>;
+  private readonly snapshotOf: Database.Statement<[string], { revision: number; data: string }>;
+  private readonly revisionOfId: Database.Statement<[string, string], number>;
+  readonly maxAppendSize: number;
   private readonly pageSize: number;
   private readonly pollIntervalMs: number;
   private readonly clock: () => number;
@@ -89,10 +98,11 @@ export class SqliteEventStore implements EventStore {
     this.pageSize = Math.max(1, Math.trunc(options.pageSize ?? defaults.pageSize));
     this.pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
     this.clock = options.clock ?? Date.now;
+    this.maxAppendSize = options.maxAppendSize ?? defaults.maxAppendSize;
     const connection = { synchronous: options.synchronous ?? defaults.synchronous, busyTimeoutMs: options.busyTimeoutMs ?? defaults.busyTimeoutMs };
     this.db = openConnection(path, connection);
     this.identity = readOrCreateLogIdentity(this.db);
-    let write: (requests: readonly AppendRequest[]) => Promise<AppendOutcome[]>;
+    let write: (requests: readonly WriteRequest[]) => Promise<AppendOutcome[]>;
     if ((options.writerThread ?? true) && path !== ':memory:') {
       const thread = new AppendThread({ path, options: connection });
       this.appendThread = thread;
@@ -117,6 +127,8 @@ export class SqliteEventStore implements EventStore {
       .raw()
       .safeIntegers();
     this.lastPosition = this.db.prepare<[], bigint | null>('SELECT MAX(position) FROM events').pluck().safeIntegers();
+    this.snapshotOf = this.db.prepare<[string], { revision: number; data: string }>('SELECT revision, data FROM snapshots WHERE stream_name = ?');
+    this.revisionOfId = this.db.prepare<[string, string], number>('SELECT revision FROM events WHERE event_id = ? AND stream_name = ?').pluck();
   }
 
   /** The id of the log in this file (domain/logIdentity.ts), made with the file. */
@@ -129,9 +141,14 @@ export class SqliteEventStore implements EventStore {
     this.ensureOpen();
     const repeated = duplicateIdWithin(events);
     if (repeated !== undefined) throw new EventIdConflict(repeated, streamName);
+    const serialized = events.map(serializeEvent);
+    // Measured as appendSize does (metadata left out counts nothing), from the JSON already written.
+    const size = serialized.reduce((total, event, index) => total + Buffer.byteLength(event.data) + (events[index]!.metadata === undefined ? 0 : Buffer.byteLength(event.metadata)) + event.type.length * 2, 0);
+    if (size > this.maxAppendSize) throw new AppendTooLarge(streamName, size, this.maxAppendSize);
     return this.groupCommit.submit({
+      kind: 'append',
       streamName,
-      events: events.map(serializeEvent),
+      events: serialized,
       expectedRevision: options.expectedRevision ?? 'any',
       recordedAt: this.clock(),
     });
@@ -170,6 +187,24 @@ export class SqliteEventStore implements EventStore {
     const last = this.lastPosition.get();
     return last === null || last === undefined ? undefined : positionAt(last);
   }
+
+  /** The stream's row of the snapshots table replaced, on the writer thread, in the next group commit. */
+  async writeSnapshot(streamName: string, snapshot: Snapshot): Promise<void> {
+    this.ensureOpen();
+    await this.groupCommit.keepSnapshot({ kind: 'snapshot', streamName, revision: snapshot.revision, data: JSON.stringify(snapshot.data) });
+  }
+
+  async readSnapshot(streamName: string): Promise<Snapshot | undefined> {
+    this.ensureOpen();
+    const row = this.snapshotOf.get(streamName);
+    return row === undefined ? undefined : { revision: row.revision, data: JSON.parse(row.data) as unknown };
+  }
+
+  /** Through the unique index on event ids, which the store keeps for retried appends anyway. */
+  readonly findEvent = async (streamName: string, eventId: string): Promise<number | undefined> => {
+    this.ensureOpen();
+    return this.revisionOfId.get(eventId, streamName);
+  };
 
   /**
    * Be told after each commit of appends made through this store (to wake readers of the file

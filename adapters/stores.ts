@@ -9,10 +9,13 @@ import { connectEventStoreDb } from './eventStoreDbEventStore.js';
 import { SqliteEventStore } from './sqliteEventStore.js';
 
 /** SQLite under the data folder (the embedded default), or EventStoreDB. */
-export const openEventStore = (config: Pick<Config, 'dataDir' | 'eventStore'>): EventStore =>
-  config.eventStore.kind === 'eventstoredb'
-    ? connectEventStoreDb(config.eventStore.connectionString)
-    : new SqliteEventStore(join(config.dataDir, 'events.sqlite'), { synchronous: config.eventStore.synchronous });
+export const openEventStore = (config: Pick<Config, 'dataDir' | 'eventStore'>): EventStore => {
+  const { maxAppendSize } = config.eventStore;
+  const limit = maxAppendSize === undefined ? {} : { maxAppendSize };
+  return config.eventStore.kind === 'eventstoredb'
+    ? connectEventStoreDb(config.eventStore.connectionString, limit)
+    : new SqliteEventStore(join(config.dataDir, 'events.sqlite'), { synchronous: config.eventStore.synchronous, ...limit });
+};
 
 /** SQLite under the data folder (the embedded default), or PostgreSQL. */
 export const openReadStore = (config: Pick<Config, 'dataDir' | 'readStore'>): Promise<ReadStore> =>

@@ -71,6 +71,35 @@ export interface ReadStreamOptions {
   readonly maxCount?: number;
 }
 
+/**
+ * The append was larger than the store takes in one append (EventStoreDB refuses more than its
+ * `MaxAppendSize`, 1 MiB by default). Nothing was written; the same append will never pass, so a
+ * writer splits its batch before it reaches the limit (measured as `appendSize` does).
+ */
+export class AppendTooLarge extends Error {
+  override readonly name = 'AppendTooLarge';
+  readonly retryable = false;
+  constructor(
+    readonly streamName: string,
+    readonly size: number,
+    readonly maxAppendSize: number,
+  ) {
+    super(`An append of ${size} bytes to ${streamName} is over the store's maximum append size of ${maxAppendSize} bytes.`);
+  }
+}
+
+/**
+ * A snapshot of a stream's fold, kept by the store apart from the log: never in `$all`, never
+ * delivered to a subscription, never read by `readStream`. The store keeps the newest one per
+ * stream only (the one of the highest revision), so what snapshots cost is bounded per stream
+ * whatever its history. It has no size limit (a store with an append limit splits it itself).
+ */
+export interface Snapshot {
+  /** The revision of the stream's last event folded into it. */
+  readonly revision: number;
+  readonly data: unknown;
+}
+
 export interface SubscriptionFilter {
   /** Only events of streams whose name starts with one of these prefixes. */
   readonly streamNamePrefixes?: readonly string[];
@@ -110,6 +139,28 @@ export interface EventStore {
 
   /** The position of the last event in the global log, or undefined when the log is empty. */
   headPosition(): Promise<Position | undefined>;
+
+  /**
+   * The most an append may carry, in bytes as `appendSize` counts them; a larger one is refused
+   * with AppendTooLarge and writes nothing.
+   */
+  readonly maxAppendSize: number;
+
+  /**
+   * Keep `snapshot` as the stream's snapshot, replacing the one kept, unless that one is of a
+   * later revision (two processes may write them in either order: the newest stays).
+   */
+  writeSnapshot(streamName: string, snapshot: Snapshot): Promise<void>;
+
+  /** The stream's newest snapshot, or undefined when none is kept. */
+  readSnapshot(streamName: string): Promise<Snapshot | undefined>;
+
+  /**
+   * The revision of the stream's event with this id, read from the store's index of event ids;
+   * undefined when no such event is stored there. Absent when the store keeps no index that can be
+   * asked (EventStoreDB): a reader then finds an event by reading the stream.
+   */
+  readonly findEvent?: (streamName: string, eventId: string) => Promise<number | undefined>;
 
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import { Party } from './commands.js';
 import { Capabilities, Endpoint, Media } from './endpoint.js';
 import { PolicySettings } from './parkPolicy.js';
 
-export const SNAPSHOT_SCHEMA_VERSION = 3;
+export const SNAPSHOT_SCHEMA_VERSION = 4;
 
 /** Milliseconds since the epoch (a snapshot is written by this service, never typed by a person). */
 const Millis = t.number;

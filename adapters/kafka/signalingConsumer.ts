@@ -48,6 +48,9 @@ export { sessionIdFor } from './signalingBatch.js';
 /** The command handler, as far as signaling uses it: the one way in, a tenant's commands of a batch at a time. */
 export type SignalingCommands = Pick<CommandHandler, 'handleBatch'>;
 
+/** An error that says it will not pass on retry (CommandTooLarge, AppendTooLarge). */
+const isNotRetryable = (error: unknown): boolean => typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false;
+
 export interface SignalingConsumerTuning {
   /** Partitions handled at the same time by this consumer (6). */
   readonly partitionsConsumedConcurrently: number;
@@ -396,9 +399,16 @@ export class SignalingConsumer {
   private async decideLane(lane: readonly CommandItem[], payload: EachBatchPayload): Promise<void> {
     const commands = lane.map((item) => item.command);
     const started = performance.now();
-    const outcomes = await this.handleWithRetries(commands, payload);
+    let outcomes: (CommandOutcome | undefined)[];
+    try {
+      outcomes = await this.handleWithRetries(commands, payload);
+    } catch (error) {
+      if (!isNotRetryable(error)) throw error;
+      outcomes = await this.oneByOne(lane, payload);
+    }
     const seconds = (performance.now() - started) / 1000;
     outcomes.forEach((outcome, index) => {
+      if (outcome === undefined) return;
       const command = commands[index]!;
       const result = outcome.duplicate ? 'duplicate' : outcome.kind;
       this.counts.handled++;
@@ -420,7 +430,8 @@ export class SignalingConsumer {
         for (const command of commands) metrics?.recordCommand(command, 'error', (performance.now() - started) / 1000);
         this.kafkaMetrics?.signaling.inc({ outcome: 'error' }, commands.length);
         this.lastError = messageOf(error);
-        if (!this.running || !payload.isRunning()) throw error;
+        // A failure that will not pass on retry must not stall the lane (see oneByOne).
+        if (!this.running || !payload.isRunning() || isNotRetryable(error)) throw error;
         this.stalls.failed(payload.batch.partition, payload.batch.firstOffset() ?? '', this.lastError);
         this.counts.retries++;
         const delay = Math.min(5_000, this.tuning.retryDelayMs * 2 ** (attempt - 1));
@@ -430,6 +441,27 @@ export class SignalingConsumer {
         await payload.heartbeat();
       }
     }
+  }
+
+  /**
+   * A lane that failed for a reason no retry changes (a command the store can never take, such as
+   * one over its maximum append size): each command alone, and the ones that fail so go to the
+   * dead-letter topic with the reason, so that the lane, and its partition, go on.
+   */
+  private async oneByOne(lane: readonly CommandItem[], payload: EachBatchPayload): Promise<(CommandOutcome | undefined)[]> {
+    const outcomes: (CommandOutcome | undefined)[] = [];
+    const dead: DeadLetterItem[] = [];
+    for (const item of lane) {
+      try {
+        outcomes.push((await this.handleWithRetries([item.command], payload))[0]);
+      } catch (error) {
+        if (!isNotRetryable(error)) throw error;
+        outcomes.push(undefined);
+        dead.push({ kind: 'dead-letter', message: item.message, failure: { reason: 'unrecordable', issues: [{ path: '$', message: messageOf(error) }] } });
+      }
+    }
+    if (dead.length > 0) await this.deadLetter(payload.batch, dead);
+    return outcomes;
   }
 
   /** Stop fetching a partition while the store is slow; resume it after a pause, measuring afresh. */

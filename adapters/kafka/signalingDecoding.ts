@@ -14,7 +14,8 @@ import type * as t from 'io-ts/lib/index.js';
 import { decode, type DecodeIssue } from '../../domain/codec.js';
 import { SignalingMessage, signalingTypes } from '../../domain/signaling.js';
 
-export type UndecodableReason = 'empty' | 'invalid-json' | 'unknown-type' | 'invalid-message' | 'unreadable-batch';
+/** Why a record went to the dead-letter topic: it cannot be read (`unreadable-batch`: its batch could not be decompressed), or (`unrecordable`) the store can never take its command. */
+export type UndecodableReason = 'empty' | 'invalid-json' | 'unknown-type' | 'invalid-message' | 'unreadable-batch' | 'unrecordable';
 
 export interface Undecodable {
   readonly reason: UndecodableReason;

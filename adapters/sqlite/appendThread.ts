@@ -13,7 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { WrongExpectedRevision } from '../../domain/eventStore.js';
 import { compiledModule, workerExecArgv } from '../workerModule.js';
-import type { AppendOutcome, AppendRequest } from './appendWriter.js';
+import type { AppendOutcome, WriteRequest } from './appendWriter.js';
 import type { ConnectionOptions } from './connection.js';
 import { EventIdConflict } from './eventIdConflict.js';
 
@@ -65,7 +65,7 @@ export class AppendThread {
   constructor(private readonly data: AppendThreadData) {}
 
   /** Write a batch of appends in one transaction on the writer thread: one outcome per append, in order. */
-  write(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+  write(requests: readonly WriteRequest[]): Promise<AppendOutcome[]> {
     if (this.failure) return Promise.reject(this.failure);
     const worker = (this.worker ??= this.start());
     const id = ++this.nextId;

@@ -7,10 +7,10 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { AppendThreadData, CrossingOutcome, WriterAnswer } from './appendThread.js';
 import { toCrossing } from './appendThread.js';
-import { AppendWriter, type AppendRequest } from './appendWriter.js';
+import { AppendWriter, type WriteRequest } from './appendWriter.js';
 import { openConnection } from './connection.js';
 
-type WriterMessage = { readonly id: number; readonly requests: AppendRequest[] } | 'close';
+type WriterMessage = { readonly id: number; readonly requests: WriteRequest[] } | 'close';
 
 const port = parentPort!;
 const { path, options } = workerData as AppendThreadData;

@@ -11,13 +11,26 @@ import { EventIdConflict } from './eventIdConflict.js';
 import { positionAt, type SerializedEvent } from './storedEvent.js';
 
 export interface AppendRequest {
+  readonly kind: 'append';
   readonly streamName: string;
   readonly events: readonly SerializedEvent[];
   readonly expectedRevision: ExpectedRevision;
   readonly recordedAt: number;
 }
 
-export type AppendOutcome = { readonly accepted: true; readonly result: AppendResult } | { readonly accepted: false; readonly error: Error };
+/** A snapshot to keep (the stream's row replaced, unless it holds a later revision). */
+export interface SnapshotRequest {
+  readonly kind: 'snapshot';
+  readonly streamName: string;
+  readonly revision: number;
+  /** The snapshot's data as JSON. */
+  readonly data: string;
+}
+
+export type WriteRequest = AppendRequest | SnapshotRequest;
+
+/** A snapshot's outcome has no result. */
+export type AppendOutcome = { readonly accepted: true; readonly result: AppendResult | undefined } | { readonly accepted: false; readonly error: Error };
 
 /** The refusals that belong to one append; any other error fails the whole batch. */
 const isRefusal = (error: unknown): error is Error =>
@@ -30,8 +43,9 @@ export class AppendWriter {
   private readonly storedById: Database.Statement<[string], [string, bigint, bigint]>;
   private readonly head: Database.Statement<[], bigint | null>;
   private readonly insert: Database.Statement<[string, number, string, string, string, string, number]>;
+  private readonly keepSnapshot: Database.Statement<[string, number, string]>;
   private readonly appendInSavepoint: (request: AppendRequest) => AppendResult;
-  private readonly appendAll: (requests: readonly AppendRequest[]) => AppendOutcome[];
+  private readonly appendAll: (requests: readonly WriteRequest[]) => AppendOutcome[];
 
   constructor(db: Database.Database) {
     this.lastOfStream = db
@@ -45,19 +59,27 @@ export class AppendWriter {
         'INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
       .safeIntegers();
+    this.keepSnapshot = db.prepare<[string, number, string]>(
+      `INSERT INTO snapshots (stream_name, revision, data) VALUES (?, ?, ?)
+       ON CONFLICT (stream_name) DO UPDATE SET revision = excluded.revision, data = excluded.data WHERE excluded.revision >= snapshots.revision`,
+    );
     // Called inside the batch's transaction, better-sqlite3 makes this a SAVEPOINT: a failing
     // append of several events rolls back to it and leaves the rest of the batch alone.
     this.appendInSavepoint = db.transaction((request: AppendRequest) => this.appendOne(request));
-    const appendAll = db.transaction((requests: readonly AppendRequest[]) => requests.map((request) => this.attempt(request)));
+    const appendAll = db.transaction((requests: readonly WriteRequest[]) => requests.map((request) => this.attempt(request)));
     this.appendAll = (requests) => appendAll.immediate(requests);
   }
 
   /** Write a batch in one transaction: one outcome per append, in order. Throws when the transaction itself fails. */
-  write(requests: readonly AppendRequest[]): AppendOutcome[] {
+  write(requests: readonly WriteRequest[]): AppendOutcome[] {
     return this.appendAll(requests);
   }
 
-  private attempt(request: AppendRequest): AppendOutcome {
+  private attempt(request: WriteRequest): AppendOutcome {
+    if (request.kind === 'snapshot') {
+      this.keepSnapshot.run(request.streamName, request.revision, request.data);
+      return { accepted: true, result: undefined };
+    }
     try {
       const result = request.events.length > 1 ? this.appendInSavepoint(request) : this.appendOne(request);
       return { accepted: true, result };

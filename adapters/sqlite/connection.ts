@@ -25,7 +25,24 @@ export interface ConnectionOptions {
   readonly busyTimeoutMs: number;
 }
 
-const schemaVersion = 1;
+const schemaVersion = 2;
+
+/** Version 2: snapshots in a table of their own, a row per stream replaced by each newer one, out of the log. */
+const snapshotsTable = `
+  CREATE TABLE snapshots (
+    stream_name TEXT    PRIMARY KEY,
+    revision    INTEGER NOT NULL,
+    data        TEXT    NOT NULL
+  ) STRICT;
+`;
+
+/**
+ * Up to version 1 the command handler kept its snapshots as events of this type, in streams of
+ * their own, in the log: every reader of the log read them. Version 2 deletes them: a snapshot
+ * is a cache of the fold, so the first command of each tenant folds its stream again and keeps a
+ * new one in the snapshots table. (Only the log's last row, if it is one, stays, emptied.)
+ */
+const LEGACY_SNAPSHOT_TYPE = 'CallParkSnapshot';
 
 const schema = `
   CREATE TABLE events (
@@ -40,6 +57,7 @@ const schema = `
   ) STRICT;
   CREATE UNIQUE INDEX events_by_stream ON events (stream_name, revision);
   CREATE UNIQUE INDEX events_by_id ON events (event_id);
+  ${snapshotsTable}
 `;
 
 const synchronousPragma = (level: Synchronous): string => {
@@ -63,22 +81,37 @@ export const applyPragmas = (db: Database.Database, options: ConnectionOptions):
   db.pragma(`synchronous = ${synchronousPragma(options.synchronous)}`);
 };
 
-const migrate = (db: Database.Database): void => {
-  db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true });
-    if (version === schemaVersion) return;
-    if (version !== 0) throw new Error(`The event store file has schema version ${String(version)}; this build knows version ${schemaVersion}.`);
-    db.exec(schema);
-    db.pragma(`user_version = ${schemaVersion}`);
-  }).immediate();
-};
+/** Bring the file to this build's schema; true when snapshot events of version 1 were deleted (the file is then worth a VACUUM). */
+const migrate = (db: Database.Database): boolean =>
+  db
+    .transaction((): boolean => {
+      const version = db.pragma('user_version', { simple: true });
+      if (version === schemaVersion) return false;
+      let deleted = 0;
+      if (version === 0) db.exec(schema);
+      else if (version === 1) {
+        db.exec(snapshotsTable);
+        // The log's last row stays (emptied), so that the next event still gets a position past every
+        // one a reader of the log may have seen: positions are rowids, and SQLite would reuse a freed one.
+        deleted = db.prepare('DELETE FROM events WHERE type = ? AND position < (SELECT MAX(position) FROM events)').run(LEGACY_SNAPSHOT_TYPE).changes;
+        db.prepare(`UPDATE events SET data = '{}' WHERE type = ?`).run(LEGACY_SNAPSHOT_TYPE);
+      } else {
+        throw new Error(
+          `The event store file ${db.name} has schema version ${String(version)}; this build knows versions up to ${schemaVersion}. Run a build of callpark that knows it, or point CALLPARK_DATA_DIR at another directory.`,
+        );
+      }
+      db.pragma(`user_version = ${schemaVersion}`);
+      return deleted > 0;
+    })
+    .immediate();
 
 export const openConnection = (path: string, options: ConnectionOptions): Database.Database => {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { timeout: options.busyTimeoutMs });
   try {
     applyPragmas(db, options);
-    migrate(db);
+    // Give the space of the deleted snapshots back (once: a file migrated is at version 2 after).
+    if (migrate(db)) db.exec('VACUUM');
     return db;
   } catch (error) {
     db.close();

@@ -8,11 +8,11 @@
  * append still gets its own answer or its own refusal, and batches are written in the order formed.
  */
 import type { AppendResult } from '../../domain/eventStore.js';
-import type { AppendOutcome, AppendRequest } from './appendWriter.js';
+import type { AppendOutcome, AppendRequest, SnapshotRequest, WriteRequest } from './appendWriter.js';
 
 interface Pending {
-  readonly request: AppendRequest;
-  readonly resolve: (result: AppendResult) => void;
+  readonly request: WriteRequest;
+  readonly resolve: (result: AppendResult | undefined) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -22,16 +22,23 @@ export class GroupCommit {
   private readonly writing = new Set<Promise<void>>();
 
   constructor(
-    private readonly write: (requests: readonly AppendRequest[]) => Promise<AppendOutcome[]>,
+    private readonly write: (requests: readonly WriteRequest[]) => Promise<AppendOutcome[]>,
     /** Called after a batch that wrote something has been committed. */
     private readonly onCommitted: () => void,
   ) {}
 
   submit(request: AppendRequest): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ request, resolve, reject });
-      this.scheduled ??= setImmediate(this.flush);
-    });
+    return new Promise<AppendResult>((resolve, reject) => this.queue({ request, resolve: (result) => resolve(result!), reject }));
+  }
+
+  /** Keep a snapshot, in the same transactions as the appends (so on the writer thread too). */
+  keepSnapshot(request: SnapshotRequest): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.queue({ request, resolve: () => resolve(), reject }));
+  }
+
+  private queue(pending: Pending): void {
+    this.pending.push(pending);
+    this.scheduled ??= setImmediate(this.flush);
   }
 
   /** Write everything queued; resolves when nothing is queued or being written. */
@@ -63,6 +70,6 @@ export class GroupCommit {
       if (outcome.accepted) pending.resolve(outcome.result);
       else pending.reject(outcome.error);
     });
-    if (outcomes.some((outcome) => outcome.accepted)) this.onCommitted();
+    if (outcomes.some((outcome, index) => outcome.accepted && batch[index]!.request.kind === 'append')) this.onCommitted();
   }
 }

@@ -31,6 +31,10 @@ const counting = (store: EventStore): EventStore & { appends: number } => {
     readStream: (...args: Parameters<EventStore['readStream']>) => store.readStream(...args),
     subscribeToAll: (...args: Parameters<EventStore['subscribeToAll']>) => store.subscribeToAll(...args),
     headPosition: () => store.headPosition(),
+    maxAppendSize: store.maxAppendSize,
+    writeSnapshot: (...args: Parameters<EventStore['writeSnapshot']>) => store.writeSnapshot(...args),
+    readSnapshot: (...args: Parameters<EventStore['readSnapshot']>) => store.readSnapshot(...args),
+    ...(store.findEvent ? { findEvent: store.findEvent } : {}),
     close: () => store.close(),
   };
   return counted;

@@ -13,7 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect as connectTcp, type Socket } from 'node:net';
 import { setTimeout as pause } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEventStoreDb, esdbEventId, type EventStoreDbOptions } from '../../adapters/eventStoreDbEventStore.js';
+import { CommandHandler } from '../../adapters/commandHandler.js';
+import { callParkStream } from '../../domain/callPark.js';
+import type { CallParkCommand } from '../../domain/commands.js';
+import { connectEventStoreDb, esdbEventId, snapshotStreamOf, type EventStoreDbOptions } from '../../adapters/eventStoreDbEventStore.js';
 import { WrongExpectedRevision, type EventData, type EventStore, type Position, type RecordedEvent, type Subscription } from '../../domain/eventStore.js';
 import { eventStoreContract, type ContractSubject } from '../contract/eventStore.contract.js';
 import { startEsdbProtocolStandIn, type EsdbProtocolStandIn, type EsdbProtocolStandInOptions } from '../esdbProtocolStandIn/standInServer.js';
@@ -351,4 +354,75 @@ describe('EventStoreDB adapter: subscriptions and system events', () => {
     expect(drops.length).toBeGreaterThanOrEqual(2);
     expect(drops.every((drop) => drop.resumeAfter !== undefined)).toBe(true);
   });
+});
+
+describe('EventStoreDB adapter: snapshots', () => {
+  it('keeps a snapshot in parts that each fit an append, and retires every older snapshot’s parts with $tb', async () => {
+    const standIn = await startEsdbProtocolStandIn({ maxAppendSize: 64 * 1024 });
+    const store = connectEventStoreDb(standIn.connectionString, { ...quiet, maxAppendSize: 64 * 1024 });
+    try {
+      const big = { rows: Array.from({ length: 20_000 }, (_, n) => `row "${n}"`) };
+      for (let revision = 1; revision <= 5; revision++) await store.writeSnapshot('callpark-tenant-t', { revision, data: { ...big, revision } });
+      expect(await store.readSnapshot('callpark-tenant-t')).toEqual({ revision: 5, data: { ...big, revision: 5 } });
+      // What the server still reads of the snapshot stream: the newest snapshot's parts only.
+      const kept: RecordedEvent[] = [];
+      for await (const part of store.readStream(snapshotStreamOf('callpark-tenant-t'))) kept.push(part);
+      const parts = kept.map((part) => part.data as { revision: number; part: number; parts: number });
+      expect(parts.length).toBeGreaterThan(1);
+      expect(parts.every((part) => part.revision === 5)).toBe(true);
+      expect(parts.map((part) => part.part)).toEqual(Array.from({ length: parts[0]!.parts }, (_, n) => n));
+    } finally {
+      await store.close();
+      await standIn.stop();
+    }
+  }, 60_000);
+});
+
+describe('EventStoreDB adapter under the command handler: nothing refused for size', () => {
+  it('records a batch of 2,000 parks, keeps the snapshot of a tenant holding 1,800 calls (over 1 MiB), and a cold load starts from it', async () => {
+    const standIn = await startEsdbProtocolStandIn();
+    const store = connectEventStoreDb(standIn.connectionString, quiet);
+    const snapshotErrors: unknown[] = [];
+    let stored: (revision: number) => void = () => undefined;
+    const snapshotStored = new Promise<number>((resolve) => (stored = resolve));
+    try {
+      const handler = new CommandHandler({ store, onSnapshotError: (error) => snapshotErrors.push(error), onSnapshotStored: (_tenant, revision) => stored(revision) });
+      const tenantId = `big-${randomUUID().slice(0, 8)}`;
+      const base = Date.parse('2026-12-07T09:00:00Z');
+      const policy: CallParkCommand = { type: 'SetPolicy', commandId: 'policy', at: base, tenantId, policy: 'Global', settings: { allowCallPark: true, pickupRangeStart: 1000, pickupRangeEnd: 9999, parkTimeoutSeconds: 1800 } };
+      const park = (i: number): CallParkCommand => ({
+        type: 'ParkCall',
+        commandId: `park-${i}`,
+        at: base + 1_000 + i,
+        tenantId,
+        sessionId: `session-${i}`,
+        callId: `call-${i}`,
+        parker: { userId: `user-${i}@contoso.com`, endpoint: 'teams-desktop' },
+        media: 'audio',
+        random: 0,
+      });
+      const hangUp = (i: number): CallParkCommand => ({ type: 'CallerHungUp', commandId: `hang-up-${i}`, at: base + 1_000 + i, tenantId, callId: `call-${i}` });
+      // 2,000 parks in one batch (about 1.3 MB of events: more than one append takes).
+      const outcomes = await handler.handleBatch(tenantId, [policy, ...Array.from({ length: 2_000 }, (_, i) => park(i))]);
+      expect(outcomes.filter((outcome) => outcome.kind === 'accepted')).toHaveLength(2_001);
+      // 200 calls hang up, then calls come and go while the tenant holds 1,800 until its snapshot is due.
+      await handler.handleBatch(tenantId, Array.from({ length: 200 }, (_, i) => hangUp(i)));
+      const traffic = Array.from({ length: 1_800 }, (_, i) => [park(2_000 + i), hangUp(2_000 + i)]).flat();
+      await handler.handleBatch(tenantId, traffic);
+      const revision = await snapshotStored;
+      expect(snapshotErrors).toEqual([]);
+      const snapshot = await store.readSnapshot(callParkStream(tenantId));
+      expect(snapshot!.revision).toBeGreaterThanOrEqual(revision);
+      expect(JSON.stringify(snapshot!.data).length).toBeGreaterThan(1_048_576);
+
+      // A cold load: the snapshot and the events after it, not the history; repeated commands still known.
+      const cold = new CommandHandler({ store });
+      expect(await cold.query(tenantId, (state) => state.sessions.size)).toBe(1_800);
+      expect(await cold.handle(park(2_100))).toMatchObject({ duplicate: true, kind: 'accepted' });
+      expect(await cold.handle({ ...hangUp(1_000), commandId: 'hang-up-again' })).toMatchObject({ kind: 'accepted' });
+    } finally {
+      await store.close();
+      await standIn.stop();
+    }
+  }, 180_000);
 });

@@ -5,42 +5,43 @@ import type { CallParkEvent } from '../../domain/events.js';
 const position = (n: number) => ({ commit: BigInt(n), prepare: BigInt(n) });
 const eventAt = (at: number) => ({ type: 'ParkRejected', at }) as unknown as CallParkEvent;
 
-/** Ids of many shapes: prefixes of one another, spaces, non-ASCII letters, digits that sort unlike numbers. */
-const ids = ['a', 'a b', 'ab', 'a-1', 'a-10', 'a-2', 'Z', 'zz', 'é', 'ü-9', '日本', 'cmd 1', 'cmd-1', '0', '00', '9'];
-
-const windowOf = (commandIds: readonly string[], firstAt = 0) => {
-  const window = new IdempotencyWindow();
+const windowOf = (commandIds: readonly string[], firstAt = 0, missedUntil?: number) => {
+  const window = new IdempotencyWindow(missedUntil);
   commandIds.forEach((id, i) => window.record(id, eventAt(firstAt + i), i, position(i), undefined));
   return window;
 };
 
 describe('the idempotency window', () => {
-  it('finds every command in its stored lines, and nothing else', () => {
-    const lines = windowOf(ids).lines(-1, 0);
-    const restored = new IdempotencyWindow([{ after: -1, through: ids.length - 1, lines }]);
-    ids.forEach((id, i) => expect(new IdempotencyWindow([{ after: -1, through: ids.length - 1, lines }]).find(id, 0)).toMatchObject({ commandId: id, firstRevision: i, count: 1, at: i }));
-    for (const stranger of ['', 'a ', 'b', 'a-3', 'zzz', '日', 'cmd', '1']) expect(restored.find(stranger, 0)).toBeUndefined();
+  it('finds every command it folded, with its first revision and events, and nothing else', () => {
+    const ids = ['a', 'a b', 'é', '日本', 'x'.repeat(256)];
+    const window = windowOf(ids);
+    ids.forEach((id, i) => expect(window.find(id, 0)).toMatchObject({ commandId: id, firstRevision: i, count: 1, events: [eventAt(i)] }));
+    expect(window.find('b', 0)).toBeUndefined();
   });
 
-  it('finds the same commands once it has turned its lines into a map', () => {
-    const lines = windowOf(ids).lines(-1, 0);
-    const restored = new IdempotencyWindow([{ after: -1, through: ids.length - 1, lines }]);
-    ids.forEach((id, i) => expect(restored.find(id, 0)?.firstRevision).toBe(i));
-    expect(restored.find('b', 0)).toBeUndefined();
+  it('counts every event of a command in its entry', () => {
+    const window = new IdempotencyWindow();
+    window.record('two', eventAt(5), 7, position(7), undefined);
+    window.record('two', eventAt(5), 8, position(8), undefined);
+    expect(window.find('two', 0)).toMatchObject({ firstRevision: 7, count: 2, position: position(8) });
   });
 
-  it('keeps only what came after the revision asked for, and nothing older than the window', () => {
-    const window = windowOf(ids, 100);
-    const since = new IdempotencyWindow([{ after: 9, through: ids.length - 1, lines: window.lines(9, 103) }]);
-    expect(ids.filter((id) => since.find(id, 0) !== undefined)).toEqual(ids.slice(10));
-    const recent = new IdempotencyWindow([{ after: -1, through: ids.length - 1, lines: window.lines(-1, 103) }]);
-    expect(ids.filter((id) => recent.find(id, 0) !== undefined)).toEqual(ids.slice(3));
+  it('forgets commands older than the window, and keeps its size to the window', () => {
+    const window = windowOf(Array.from({ length: 5_000 }, (_, i) => `c-${i}`));
+    window.forget(4_000);
+    expect(window.size).toBe(1_000);
+    expect(window.find('c-3999', 0)).toBeUndefined();
+    expect(window.find('c-4000', 4_000)).toMatchObject({ firstRevision: 4_000 });
+    expect(window.find('c-4000', 4_001)).toBeUndefined();
   });
 
-  it('does not find a stored command older than the window', () => {
-    const lines = windowOf(['old', 'new'], 1_000).lines(-1, 0);
-    const restored = new IdempotencyWindow([{ after: -1, through: 1, lines }]);
-    expect(restored.find('old', 1_001)).toBeUndefined();
-    expect(restored.find('new', 1_001)).toMatchObject({ commandId: 'new' });
+  it('says it may miss commands recorded before its snapshot only while they can still be in the window', () => {
+    const window = windowOf(['new'], 2_000, 1_500);
+    expect(window.mayMiss(1_000)).toBe(true);
+    expect(window.mayMiss(1_500)).toBe(true);
+    expect(window.mayMiss(1_501)).toBe(false);
+    // Windows only move forwards: once past, it stays complete.
+    expect(window.mayMiss(1_000)).toBe(false);
+    expect(new IdempotencyWindow().mayMiss(0)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_APPEND_SIZE } from '../../adapters/appendSize.js';
 import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
 import type { EventStore } from '../../domain/eventStore.js';
 import { eventStoreContract } from '../contract/eventStore.contract.js';
@@ -8,11 +9,15 @@ const anotherConnectionTo = (store: EventStore): EventStore => ({
   readStream: (streamName, options) => store.readStream(streamName, options),
   subscribeToAll: (options) => store.subscribeToAll(options),
   headPosition: () => store.headPosition(),
+  maxAppendSize: store.maxAppendSize,
+  writeSnapshot: (...args) => store.writeSnapshot(...args),
+  readSnapshot: (...args) => store.readSnapshot(...args),
+  ...(store.findEvent ? { findEvent: store.findEvent } : {}),
   close: async () => {},
 });
 
 eventStoreContract('in-memory', async () => {
-  const store = new InMemoryEventStore();
+  const store = new InMemoryEventStore(Date.now, { maxAppendSize: DEFAULT_MAX_APPEND_SIZE });
   return {
     store,
     openAnother: async () => anotherConnectionTo(store),

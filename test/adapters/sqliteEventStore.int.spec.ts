@@ -334,3 +334,81 @@ describe('SQLite event store', () => {
     }, 120_000);
   });
 });
+
+describe('SQLite event store: snapshots', () => {
+  it('keeps one row per stream in the snapshots table however many are written, and none in the log', async () => {
+    const { store, path } = await freshStore();
+    await store.appendToStream('tenant-a', events(2));
+    for (let revision = 0; revision < 50; revision++) await store.writeSnapshot('tenant-a', { revision, data: { filler: 'x'.repeat(10_000), revision } });
+    await store.writeSnapshot('tenant-b', { revision: 7, data: {} });
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.prepare('SELECT stream_name, revision FROM snapshots ORDER BY stream_name').all()).toEqual([
+        { stream_name: 'tenant-a', revision: 49 },
+        { stream_name: 'tenant-b', revision: 7 },
+      ]);
+      expect(db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(2);
+    } finally {
+      db.close();
+    }
+    expect(await store.readSnapshot('tenant-a')).toMatchObject({ revision: 49 });
+  });
+
+  it('migrates a data file of schema version 1: the snapshot events leave the log, positions go on past every one a reader saw', async () => {
+    const file = await temporaryFile();
+    onTestFinished(() => file.remove());
+    // A file as the previous build made it: snapshots as `CallParkSnapshot` events of streams of their own.
+    const old = new Database(file.path);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE events (position INTEGER PRIMARY KEY, stream_name TEXT NOT NULL, revision INTEGER NOT NULL, event_id TEXT NOT NULL,
+        type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at INTEGER NOT NULL) STRICT;
+      CREATE UNIQUE INDEX events_by_stream ON events (stream_name, revision);
+      CREATE UNIQUE INDEX events_by_id ON events (event_id);
+    `);
+    const insert = old.prepare('INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, 0)');
+    const snapshot = JSON.stringify({ schemaVersion: 3, revision: 0, latestAt: 0, state: {}, window: { after: -1, lines: 'x'.repeat(100_000) } });
+    insert.run('callpark-tenant-a', 0, randomUUID(), 'Parked', '{}', '{}');
+    insert.run('callpark-full-snapshot-a', 0, randomUUID(), 'CallParkSnapshot', snapshot, '{}');
+    insert.run('callpark-tenant-a', 1, randomUUID(), 'Retrieved', '{}', '{}');
+    insert.run('callpark-snapshot-a', 0, randomUUID(), 'CallParkSnapshot', snapshot, '{}');
+    insert.run('callpark-snapshot-a', 1, randomUUID(), 'CallParkSnapshot', snapshot, '{}');
+    old.pragma('user_version = 1');
+    old.close();
+
+    const store = new SqliteEventStore(file.path);
+    onTestFinished(() => store.close());
+    const all: RecordedEvent[] = [];
+    const subscription = store.subscribeToAll();
+    for await (const recorded of subscription) {
+      all.push(recorded);
+      if (all.length === 3) break;
+    }
+    await subscription.close();
+    // The two events of the tenant, and the log's last row kept (emptied) so that no position is reused.
+    expect(all.map((recorded) => [recorded.streamName, recorded.type])).toEqual([
+      ['callpark-tenant-a', 'Parked'],
+      ['callpark-tenant-a', 'Retrieved'],
+      ['callpark-snapshot-a', 'CallParkSnapshot'],
+    ]);
+    expect(all[2]!.data).toEqual({});
+    const next = await store.appendToStream('callpark-tenant-a', events(1));
+    expect(next.position.commit).toBe(6n);
+    const db = new Database(file.path, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.prepare("SELECT COUNT(*) FROM events WHERE type = 'CallParkSnapshot'").pluck().get()).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file of a schema it does not know, saying what to do', async () => {
+    const file = await temporaryFile();
+    onTestFinished(() => file.remove());
+    const future = new Database(file.path);
+    future.pragma('user_version = 9');
+    future.close();
+    expect(() => new SqliteEventStore(file.path)).toThrow(/schema version 9.*CALLPARK_DATA_DIR/);
+  });
+});

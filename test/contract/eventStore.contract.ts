@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendSize } from '../../adapters/appendSize.js';
 import {
+  AppendTooLarge,
   WrongExpectedRevision,
   comparePositions,
   type EventData,
@@ -491,6 +493,100 @@ export const eventStoreContract = (name: string, open: () => Promise<ContractSub
         expect(expected).toBe(largeStreamSize);
         expect(revisionsOf(await read(store, stream, { direction: 'backwards', maxCount: 3 }))).toEqual([largeStreamSize - 1, largeStreamSize - 2, largeStreamSize - 3]);
       }, 300_000);
+    });
+
+    describe('snapshots', () => {
+      it('keeps none until one is written, then the newest one: a later revision replaces it, an earlier one does not', async () => {
+        const stream = unique('snapshotted');
+        expect(await store.readSnapshot(stream)).toBeUndefined();
+        await store.writeSnapshot(stream, { revision: 3, data: { state: 'at 3', list: [1, 2, 3] } });
+        expect(await store.readSnapshot(stream)).toEqual({ revision: 3, data: { state: 'at 3', list: [1, 2, 3] } });
+        await store.writeSnapshot(stream, { revision: 9, data: { state: 'at 9' } });
+        await store.writeSnapshot(stream, { revision: 5, data: { state: 'at 5, written late' } });
+        expect(await store.readSnapshot(stream)).toEqual({ revision: 9, data: { state: 'at 9' } });
+        expect(await store.readSnapshot(unique('other'))).toBeUndefined();
+      });
+
+      it('shows a snapshot written through one connection to another', async () => {
+        const stream = unique('shared-snapshot');
+        const other = await subject.openAnother();
+        try {
+          await store.writeSnapshot(stream, { revision: 0, data: { from: 'the first' } });
+          expect(await other.readSnapshot(stream)).toEqual({ revision: 0, data: { from: 'the first' } });
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('keeps a snapshot larger than the largest append whole', async () => {
+        const stream = unique('large-snapshot');
+        const size = Math.min(Number.isFinite(store.maxAppendSize) ? store.maxAppendSize * 2.5 : 3_000_000, 3_000_000);
+        const rows = Array.from({ length: Math.ceil(size / 40) }, (_, n) => [n, `row "${n}" é`]);
+        await store.writeSnapshot(stream, { revision: 41, data: { rows } });
+        await store.writeSnapshot(stream, { revision: 42, data: { rows: rows.slice(1) } });
+        expect(await store.readSnapshot(stream)).toEqual({ revision: 42, data: { rows: rows.slice(1) } });
+      }, 60_000);
+
+      it('keeps snapshots out of the log: neither the stream nor a subscription to all delivers them', async () => {
+        const stream = unique('apart');
+        const marker = unique('marker');
+        const start = await store.headPosition();
+        await store.appendToStream(stream, [event('Before')]);
+        await store.writeSnapshot(stream, { revision: 0, data: { marker } });
+        await store.appendToStream(stream, [event('After')]);
+        expect((await read(store, stream)).map((recorded) => recorded.type)).toEqual(['Before', 'After']);
+
+        const delivered: RecordedEvent[] = [];
+        const subscription = store.subscribeToAll(start === undefined ? {} : { after: start });
+        const timer = setTimeout(() => void subscription.close(), 20_000);
+        for await (const recorded of subscription) {
+          delivered.push(recorded);
+          if (recorded.streamName === stream && recorded.type === 'After') break;
+        }
+        clearTimeout(timer);
+        await subscription.close();
+        expect(delivered.filter((recorded) => recorded.streamName === stream).map((recorded) => recorded.type)).toEqual(['Before', 'After']);
+        expect(delivered.filter((recorded) => JSON.stringify(recorded.data).includes(marker))).toEqual([]);
+        const head = await store.headPosition();
+        expect(comparePositions(head!, delivered.at(-1)!.position)).toBe(0);
+      }, 30_000);
+    });
+
+    describe('the largest append', () => {
+      /** One event whose size, as appendSize counts it, is exactly `size`. */
+      const eventOfSize = (size: number): EventData => {
+        const base = { id: randomUUID(), type: 'Sized', data: { text: '' } };
+        return { ...base, data: { text: 'x'.repeat(size - appendSize([base])) } };
+      };
+
+      it('accepts an append of the store’s maximum append size, and refuses one a byte larger with AppendTooLarge, writing nothing', async () => {
+        if (!Number.isFinite(store.maxAppendSize)) expect.fail('every store in the contract suite has a maximum append size');
+        const stream = unique('sized');
+        const limit = store.maxAppendSize;
+        const error = await failureOf(store.appendToStream(stream, [eventOfSize(limit - 1000), eventOfSize(1001)]));
+        expect(error).toBeInstanceOf(AppendTooLarge);
+        expect(error).toMatchObject({ streamName: stream, maxAppendSize: limit });
+        expect(await read(store, stream)).toEqual([]);
+        const answer = await store.appendToStream(stream, [eventOfSize(limit - 1000), eventOfSize(1000)]);
+        expect(answer.nextExpectedRevision).toBe(1);
+        expect(await read(store, stream)).toHaveLength(2);
+      }, 60_000);
+    });
+
+    describe('finding an event by its id', () => {
+      it('answers the revision of an event of the stream by its id, and nothing for an id stored elsewhere or not at all (stores with an index of ids)', async (context) => {
+        const find = store.findEvent;
+        if (find === undefined) return context.skip();
+        const [stream, other] = [unique('indexed'), unique('elsewhere')];
+        const stored = events(3);
+        await store.appendToStream(stream, stored);
+        const elsewhere = event('Elsewhere');
+        await store.appendToStream(other, [elsewhere]);
+        expect(await find(stream, stored[2]!.id)).toBe(2);
+        expect(await find(stream, stored[0]!.id)).toBe(0);
+        expect(await find(stream, elsewhere.id)).toBeUndefined();
+        expect(await find(stream, randomUUID())).toBeUndefined();
+      });
     });
   });
 };

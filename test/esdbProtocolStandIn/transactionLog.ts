@@ -103,11 +103,34 @@ export class TransactionLog {
     return { kind: 'written', lastRevision: last!.revision, logPosition: last!.logPosition };
   }
 
-  /** The stream's events from `from`, in `direction`; undefined when the stream has no events. */
+  /**
+   * The stream's events from `from`, in `direction`; undefined when the stream has no events.
+   * As EventStoreDB does, events its metadata retires (before `$tb`, or more than `$maxCount` from
+   * the end; a metadata stream `$$…` keeps its last event only) are never read again: the server
+   * drops them at its next scavenge.
+   */
   readStream(streamName: string, from: StreamStart, direction: Direction): Iterable<StoredEvent> | undefined {
     const stream = this.streams.get(streamName);
     if (stream === undefined || stream.length === 0) return undefined;
-    return direction === 'forwards' ? forwardsFrom(stream, from === 'start' ? 0 : from === 'end' ? stream.length : from) : backwardsFrom(stream, from === 'start' ? 0 : from === 'end' ? stream.length - 1 : Math.min(from, stream.length - 1));
+    const first = this.firstKept(streamName, stream.length);
+    if (direction === 'forwards') return forwardsFrom(stream, Math.max(first, from === 'start' ? 0 : from === 'end' ? stream.length : from));
+    return backwardsFrom(stream, from === 'start' ? 0 : from === 'end' ? stream.length - 1 : Math.min(from, stream.length - 1), first);
+  }
+
+  /** The revision of the first event of the stream its metadata keeps. */
+  private firstKept(streamName: string, length: number): number {
+    if (streamName.startsWith('$$')) return length - 1;
+    const metadata = this.streams.get(`$$${streamName}`)?.at(-1);
+    if (metadata === undefined) return 0;
+    let parsed: { $tb?: unknown; $maxCount?: unknown };
+    try {
+      parsed = JSON.parse(Buffer.from(metadata.data).toString('utf8')) as typeof parsed;
+    } catch {
+      return 0;
+    }
+    const truncateBefore = typeof parsed.$tb === 'number' ? parsed.$tb : 0;
+    const maxCount = typeof parsed.$maxCount === 'number' ? length - parsed.$maxCount : 0;
+    return Math.max(0, truncateBefore, maxCount);
   }
 
   /** `$all` forwards from a position (inclusive) or backwards from one (exclusive), as EventStoreDB reads it. */
@@ -219,6 +242,6 @@ function* forwardsFrom<T>(items: readonly T[], start: number): Iterable<T> {
   for (let i = Math.max(start, 0); i < items.length; i++) yield items[i]!;
 }
 
-function* backwardsFrom<T>(items: readonly T[], start: number): Iterable<T> {
-  for (let i = start; i >= 0; i--) yield items[i]!;
+function* backwardsFrom<T>(items: readonly T[], start: number, first = 0): Iterable<T> {
+  for (let i = start; i >= first; i--) yield items[i]!;
 }

@@ -9,7 +9,9 @@ import type { KafkaConfig } from '../../adapters/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import { readDeadLetter } from '../../adapters/kafka/deadLetter.js';
+import { CommandHandler } from '../../adapters/commandHandler.js';
 import { Metrics } from '../../adapters/metrics.js';
+import { AppendTooLarge, type EventStore } from '../../domain/eventStore.js';
 import {
   DirectiveReader,
   enablePark,
@@ -104,6 +106,78 @@ describe.skipIf(!available)('dead letters', () => {
       const exposition = await metrics.render();
       expect(exposition).toContain('callpark_kafka_dead_letters_total{reason="invalid-json"} 2');
       expect(exposition).toContain('callpark_kafka_dead_letters_total{reason="unknown-type"} 1');
+    } finally {
+      await dlt.disconnect();
+      await reader.stop();
+      await producer.disconnect();
+    }
+  });
+});
+
+describe.skipIf(!available)('dead letters: commands the store can never take', () => {
+  const tenant = uniqueTenant('northwind');
+  let config: KafkaConfig;
+  let stores: Stores;
+  let bridge: KafkaBridge;
+  const unrecordable = signal.park(tenant, 'call-too-large');
+
+  beforeAll(async () => {
+    config = uniqueKafkaConfig(kafkaBrokers()!, 'dead-letter-store');
+    stores = await openStores();
+    const inner = stores.store;
+    // The store refuses any append that carries this one command's events, as it would one over its size.
+    const refusing: EventStore = {
+      appendToStream: (streamName, events, options) =>
+        events.some((event) => (event.metadata as { commandId?: string } | undefined)?.commandId === unrecordable.eventId)
+          ? Promise.reject(new AppendTooLarge(streamName, 2_000_000, inner.maxAppendSize))
+          : inner.appendToStream(streamName, events, options),
+      readStream: (...args) => inner.readStream(...args),
+      subscribeToAll: (...args) => inner.subscribeToAll(...args),
+      headPosition: () => inner.headPosition(),
+      maxAppendSize: inner.maxAppendSize,
+      writeSnapshot: (...args) => inner.writeSnapshot(...args),
+      readSnapshot: (...args) => inner.readSnapshot(...args),
+      findEvent: inner.findEvent,
+      close: () => inner.close(),
+    };
+    const handler = new CommandHandler({ store: refusing });
+    await enablePark(handler, tenant);
+    bridge = startKafkaBridge({ kafka: config, handler, store: stores.store, readStore: stores.readStore, clock: Date.now, logger: silentLogger });
+    await bridge.started();
+  });
+
+  afterAll(async () => {
+    await bridge?.stop();
+    await stores?.close();
+  });
+
+  it('sends a command refused for a reason no retry changes to the dead-letter topic with the reason, and records the rest of its lane', async () => {
+    const kafka = testKafka(config.brokers);
+    const producer = testProducer(kafka);
+    const reader = await DirectiveReader.start(kafka, config.directivesTopic);
+    const deadLetters: KafkaMessage[] = [];
+    const dlt: Consumer = kafka.consumer({ groupId: `${config.groupId}-dlt-reader`, maxWaitTimeInMs: 100 });
+    try {
+      await producer.connect();
+      const [before, after] = [signal.park(tenant, 'call-before'), signal.park(tenant, 'call-after')];
+      // One key, so one partition and one lane: the refused command sits between two good ones.
+      await producer.send({
+        topic: config.signalingTopic,
+        messages: [before, unrecordable, after].map((message) => ({ key: tenant, value: JSON.stringify(message) })),
+      });
+      await eventually('the record behind the refused one to be handled', () => reader.typesAbout('call-after').includes('hold-caller'));
+      expect(reader.typesAbout('call-before')).toContain('hold-caller');
+      const parked = (await tenantEvents(stores.store, tenant)).filter((event) => event.type === 'Parked').map((event) => (event.data as { callId: string }).callId);
+      expect(parked.sort()).toEqual(['call-after', 'call-before']);
+
+      await dlt.connect();
+      await dlt.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
+      await dlt.run({ eachMessage: async ({ message }) => void deadLetters.push(message) });
+      await eventually('the dead letter', () => deadLetters.length >= 1);
+      const letter = readDeadLetter(deadLetters[0]!.headers)!;
+      expect(letter.reason).toBe('unrecordable');
+      expect(letter.error).toMatch(/maximum append size/);
+      expect(JSON.parse(deadLetters[0]!.value!.toString())).toMatchObject({ eventId: unrecordable.eventId });
     } finally {
       await dlt.disconnect();
       await reader.stop();

@@ -17,7 +17,7 @@ describe('configuration from the environment', () => {
       port: 8080,
       host: '0.0.0.0',
       dataDir: './data',
-      eventStore: { kind: 'sqlite', synchronous: 'full' },
+      eventStore: { kind: 'sqlite', synchronous: 'full', maxAppendSize: 1_048_576 },
       readStore: { kind: 'sqlite' },
       tokens: [],
       logLevel: 'info',
@@ -33,8 +33,9 @@ describe('configuration from the environment', () => {
       EVENTSTORE_CONNECTION_STRING: 'esdb://eventstore:2113?tls=false',
       DATABASE_URL: 'postgres://callpark@db:5432/callpark',
       KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+      EVENTSTORE_MAX_APPEND_SIZE: '4194304',
     });
-    expect(config.eventStore).toEqual({ kind: 'eventstoredb', connectionString: 'esdb://eventstore:2113?tls=false' });
+    expect(config.eventStore).toEqual({ kind: 'eventstoredb', connectionString: 'esdb://eventstore:2113?tls=false', maxAppendSize: 4_194_304 });
     expect(config.readStore).toEqual({ kind: 'postgres', url: 'postgres://callpark@db:5432/callpark' });
     expect(config.kafka).toMatchObject({ brokers: ['kafka-1:9092', 'kafka-2:9092'], signalingTopic: 'callpark.signaling', groupId: 'callpark' });
   });
@@ -53,6 +54,7 @@ describe('configuration from the environment', () => {
     ['PORT', 'eighty', 'whole number from 0 to 65535'],
     ['PORT', '70000', 'whole number from 0 to 65535'],
     ['EVENTSTORE_CONNECTION_STRING', 'http://eventstore:2113', 'esdb://'],
+    ['EVENTSTORE_MAX_APPEND_SIZE', '1000', '65536'],
     ['DATABASE_URL', 'mysql://db/callpark', 'PostgreSQL URL'],
     ['KAFKA_BROKERS', 'kafka', 'host:port'],
     ['SQLITE_SYNCHRONOUS', 'off', 'full, normal'],

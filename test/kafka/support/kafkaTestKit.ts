@@ -247,5 +247,9 @@ export const withAppendHook = (store: EventStore, beforeAppend: (streamName: str
   readStream: (...args) => store.readStream(...args),
   subscribeToAll: (...args) => store.subscribeToAll(...args),
   headPosition: () => store.headPosition(),
+  maxAppendSize: store.maxAppendSize,
+  writeSnapshot: (...args) => store.writeSnapshot(...args),
+  readSnapshot: (...args) => store.readSnapshot(...args),
+  ...(store.findEvent ? { findEvent: store.findEvent } : {}),
   close: () => store.close(),
 });
