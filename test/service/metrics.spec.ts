@@ -28,7 +28,7 @@ describe('the service’s metrics', () => {
       callpark_projection_lag_events: 'gauge',
       callpark_projection_lag_seconds: 'gauge',
     });
-    expect(exposition).toContain('callpark_commands_total{command="ParkCall",outcome="accepted"} 1');
+    expect(exposition).toContain('callpark_commands_total{command="ParkCall",outcome="accepted",source="request"} 1');
     expect(exposition).toContain('callpark_command_rejections_total{command="ParkCall",reason="no-free-orbit"} 1');
     expect(exposition).toContain('callpark_active_parks{tenant="contoso"} 1');
     expect(exposition).toContain('callpark_timer_lateness_seconds_bucket{le="0.025"} 1');
