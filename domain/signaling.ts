@@ -7,9 +7,9 @@ import * as t from 'io-ts/lib/index.js';
 import { Instant, closed, taggedUnion, text } from './codec.js';
 import { OrbitCodeText, Party, type CallParkCommand, type UnansweredCause } from './commands.js';
 import { Endpoint, Media } from './endpoint.js';
-import { CallId, CommandId, TenantId, UserId } from './identifiers.js';
+import { CallId, CommandId, IncomingTenantId, UserId } from './identifiers.js';
 
-const envelope = { eventId: CommandId, occurredAt: Instant, tenantId: TenantId, callId: CallId };
+const envelope = { eventId: CommandId, occurredAt: Instant, tenantId: IncomingTenantId, callId: CallId };
 
 /** REFER of the call to the park service. `orbit` names the orbit for a directed park. */
 export const ParkRequested = closed('park.requested', { type: t.literal('park.requested'), ...envelope, parker: Party, media: Media }, { orbit: OrbitCodeText, caller: text('Caller', 256) });

@@ -15,7 +15,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Instant } from '../../domain/codec.js';
-import { TenantId } from '../../domain/identifiers.js';
+import { IncomingTenantId } from '../../domain/identifiers.js';
 import type { OrbitOccupancy } from '../../domain/occupancy.js';
 import type { OccupancyChange } from '../../projections/occupancyChanges.js';
 import type { OccupancyFeed, OccupancyUpdate } from '../../projections/occupancyFeed.js';
@@ -77,7 +77,7 @@ export const updateMessage = (update: OccupancyUpdate): string =>
 
 /** Who may follow the stream: the same roles as the occupancy read, the token from the header or from `access_token`. */
 const authorize = async (request: FastifyRequest, options: OccupancyStreamOptions): Promise<string> => {
-  const { tenantId } = decodePath(request, { tenantId: TenantId });
+  const { tenantId } = decodePath(request, { tenantId: IncomingTenantId });
   const { access_token: fromQuery } = decodeQuery(request, StreamQuery);
   const token = bearerTokenOf(request.headers.authorization) ?? fromQuery;
   const realm = 'Bearer realm="callpark"';

@@ -7,6 +7,7 @@
 import { endpoints } from '../../domain/endpoint.js';
 import { defaultSettings, settingRanges } from '../../domain/parkPolicy.js';
 import { rejectionReasons } from '../../domain/rejection.js';
+import { requestProblemReasons } from './problem.js';
 import { roles } from './auth.js';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -205,7 +206,7 @@ export const componentSchemas = {
       title: { type: 'string' },
       status: { type: 'integer' },
       detail: { type: 'string' },
-      reason: { enum: [...rejectionReasons], description: 'Domain rejections: the stable reason code.' },
+      reason: { enum: [...rejectionReasons, ...requestProblemReasons], description: 'The stable reason code: a domain rejection, or what is wrong with the request.' },
       errors: {
         type: 'array',
         description: 'Decode errors: each names the path of what is wrong ($.parker.endpoint in the body, $path.name, $headers.name).',

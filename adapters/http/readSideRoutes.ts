@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { initialState } from '../../domain/callParkState.js';
 import { Instant } from '../../domain/codec.js';
 import type { EventStore } from '../../domain/eventStore.js';
-import { TenantId } from '../../domain/identifiers.js';
+import { IncomingTenantId } from '../../domain/identifiers.js';
 import { occupancyOf } from '../../domain/occupancy.js';
 import { GLOBAL_POLICY, PolicyIdentity } from '../../domain/parkPolicy.js';
 import { sentenceFor } from '../../domain/rejection.js';
@@ -59,7 +59,7 @@ export const sessionSummaryBody = (session: SessionSummary): Record<string, unkn
 
 export const refusalBody = (refusal: Refusal): Record<string, unknown> => defined({ ...refusal, at: iso(refusal.at) });
 
-const tenantOf = (request: FastifyRequest): string => decodePath(request, { tenantId: TenantId }).tenantId;
+const tenantOf = (request: FastifyRequest): string => decodePath(request, { tenantId: IncomingTenantId }).tenantId;
 
 /** A cursor this service did not give out is bad input, named by its path. */
 const withCursor = async <T>(read: () => Promise<T>): Promise<T> => {
@@ -121,7 +121,7 @@ const handlers = (deps: ReadSideDependencies, streams: OpenStreams, folder: () =
       return { items: page.items.map(refusalBody), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
     },
     getOccupancyAt: async (request) => {
-      const { tenantId, identity } = decodePath(request, { tenantId: TenantId, identity: PolicyIdentity });
+      const { tenantId, identity } = decodePath(request, { tenantId: IncomingTenantId, identity: PolicyIdentity });
       const { instant } = decodeQuery(request, TimeTravelQuery);
       const then = await occupancyAt(deps.eventStore, tenantId, identity, instant);
       // Before its first event a tenant had its Global policy, at the defaults.
