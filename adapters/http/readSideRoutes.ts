@@ -45,8 +45,10 @@ export interface ReadSideDependencies {
   readonly tenants: TenantDirectory;
   /** Stream heartbeats this often (15 s by default). */
   readonly heartbeatMs?: number;
-  /** Disconnect a stream client whose unsent data exceeds this (1 MiB by default). */
+  /** Disconnect a stream client whose unsent data exceeds this when a message is due (4 MiB by default). */
   readonly maxBufferedBytes?: number;
+  /** The open streams, their writes and how many were let go (a new set by default). */
+  readonly streams?: OpenStreams;
   /** Where the supervisors' page's files are (found next to the code by default). */
   readonly supervisorFolder?: string;
 }
@@ -143,7 +145,7 @@ const handlers = (deps: ReadSideDependencies, streams: OpenStreams, folder: () =
 
 /** The read side's routes and the supervisors' page. See the file's comment for where to register it. */
 export const readSideRoutes: FastifyPluginAsync<ReadSideDependencies> = async (app, deps) => {
-  const streams = new OpenStreams();
+  const streams = deps.streams ?? new OpenStreams();
   let folder: string | undefined;
   const answer = handlers(
     deps,
