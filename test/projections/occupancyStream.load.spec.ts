@@ -1,6 +1,6 @@
 /**
  * The live occupancy stream under hundreds of real connections: 150 clients that read and 150
- * that never do, on a 9,000-orbit policy that keeps changing. Each change is read from the
+ * that never do, on a 9,000-orbit policy holding 2,000 calls, that keeps changing. Each change is read from the
  * occupancy once, for every subscriber; a client that does not take what it is sent is let go,
  * its socket destroyed on the server's side; the readers keep getting every snapshot and the
  * service keeps answering.
@@ -15,6 +15,7 @@ import { connectSse, type SseClient } from './sseClient.js';
 
 const READERS = 150;
 const NEVER_READERS = 150;
+const PARKED = 2_000;
 /** Small, so that the clients that never read are let go after a few snapshots. */
 const MAX_BUFFERED = 1024 * 1024;
 
@@ -70,6 +71,13 @@ const closed = (socket: Socket): Promise<void> => (socket.destroyed ? Promise.re
 describe('the occupancy stream with hundreds of connections', () => {
   it('reads the occupancy once per policy change for all, lets go of the clients that do not read, and keeps answering', { timeout: 300_000 }, async () => {
     await setPolicy({ allowCallPark: true, pickupRangeStart: 1000, pickupRangeEnd: 9999 });
+    // Calls on 2,000 of its orbits: a snapshot lists each of them, some 500 KB in all.
+    const outcomes = await Promise.all(
+      Array.from({ length: PARKED }, (_, i) =>
+        service.handler.handle({ type: 'ParkCall', commandId: `park-${i}`, at: Date.now(), tenantId: CONTOSO, sessionId: `session-${i}`, callId: `call-${i}`, parker: { userId: 'alice@contoso.com', endpoint: 'teams-desktop' }, media: 'audio', random: 0 }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.kind === 'accepted' && outcome.events.some((event) => event.type === 'Parked'))).toHaveLength(PARKED);
     await service.catchUp();
     const port = Number(new URL(service.url!).port);
 
