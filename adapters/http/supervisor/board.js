@@ -219,7 +219,8 @@ const connect = () => {
     setConnection(`Live · ${state.tenant}`, 'live');
   });
   source.addEventListener('change', (message) => applyChange(JSON.parse(message.data)));
-  source.addEventListener('open', () => setConnection(`Live · ${state.tenant}`, 'live'));
+  // Live once the board is there: the snapshot comes a moment after the stream opens.
+  source.addEventListener('open', () => setConnection('Connected: waiting for the board…'));
   source.addEventListener('error', () => {
     if (source.readyState === EventSource.CLOSED) setConnection('Disconnected: check the tenant and the token.', 'down');
     else setConnection('Reconnecting…', 'down');
