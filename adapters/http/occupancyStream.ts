@@ -2,7 +2,8 @@
  * The live occupancy board as Server-Sent Events: `GET /v1/tenants/:tenantId/occupancy/stream`.
  *
  * On connect the client is sent `event: snapshot` (every policy of the tenant, as
- * `GET …/occupancy` answers, but listing only the orbits that hold a call or were freed), then `event: change` for each change, pushed from the occupancy
+ * `GET …/occupancy` answers, but listing only the orbits that hold a call, and those that were
+ * freed as pairs of orbit and instant), then `event: change` for each change, pushed from the occupancy
  * projection's commits (the runner's `onApplied`), so a change reaches the client right after
  * the event is stored and projected. A comment line every `heartbeatMs` keeps proxies from
  * closing a quiet stream. A client that has more than `maxBufferedBytes` still unsent when the
@@ -80,12 +81,20 @@ export const changeBody = (change: OccupancyChange): Record<string, unknown> => 
 export const sseMessage = (event: string, data: unknown, id?: string): string => `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
 
 /**
- * A policy as a snapshot sends it: the orbits that hold a call or were freed (the board shows when),
- * with the counts; every other orbit of the range is free. A 9,000-orbit policy is then a few
- * hundred bytes, not 400 KB, to each of thousands of streams at each policy change.
+ * A policy as a snapshot sends it: the counts, the orbits that hold a call, and the free orbits
+ * that were freed as `freed: [[orbit, freedAt], …]` (the board shows when); every other orbit of
+ * the range is free. A 9,000-orbit policy is then a few kilobytes, not 400, to each of thousands
+ * of streams at each policy change.
  */
-const snapshotPolicyBody = (occupancy: PolicyOccupancy): Record<string, unknown> =>
-  occupancyBody({ ...occupancy, orbits: occupancy.orbits.filter((orbit) => orbit.status !== 'free' || orbit.freedAt !== undefined) });
+const snapshotPolicyBody = (occupancy: PolicyOccupancy): Record<string, unknown> => {
+  const held: OrbitOccupancy[] = [];
+  const freed: [number, string][] = [];
+  for (const orbit of occupancy.orbits) {
+    if (orbit.status !== 'free') held.push(orbit);
+    else if (orbit.freedAt !== undefined) freed.push([orbit.orbit, Instant.encode(orbit.freedAt)]);
+  }
+  return { ...occupancyBody({ ...occupancy, orbits: held }), freed };
+};
 
 export const updateMessage = (update: OccupancyUpdate): string =>
   update.kind === 'snapshot'
