@@ -7,9 +7,9 @@ import * as t from 'io-ts/lib/index.js';
 import { Instant, closed, taggedUnion, text } from './codec.js';
 import { OrbitCodeText, Party, type CallParkCommand, type UnansweredCause } from './commands.js';
 import { Endpoint, Media } from './endpoint.js';
-import { CallId, CommandId, TenantId, UserId } from './identifiers.js';
+import { CallId, CommandId, IncomingTenantId, UserId } from './identifiers.js';
 
-const envelope = { eventId: CommandId, tenantId: TenantId, callId: CallId };
+const envelope = { eventId: CommandId, tenantId: IncomingTenantId, callId: CallId };
 /**
  * `occurredAt`, the media tier's clock, is accepted and not used: the service decides and records
  * at its own clock (time enters the domain only at admission, I7), so that one clock orders every

@@ -2,14 +2,25 @@
  * The audit's sessions as CSV (RFC 4180): a header line, then one line per session, each line
  * ended by CRLF; a field that holds a comma, a double quote, a CR or an LF is put in double quotes,
  * with its double quotes doubled. Instants are ISO-8601 in UTC; durations in milliseconds.
+ *
+ * A text cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is one a spreadsheet
+ * would run as a formula (a call id `=HYPERLINK(…)`, a caller `@SUM(…)`): it is written with a `'`
+ * in front, as OWASP's CSV injection advice says, so it is shown as text. Numbers are written as
+ * they are.
  */
 import type { SessionSummary } from './auditQueries.js';
 
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8; header=present';
 
+/** The first characters that make a spreadsheet read a cell as a formula. */
+const formulaStart = /^[=+\-@\t\r]/;
+
+/** A text cell as a spreadsheet will show it, never run it. */
+export const inertText = (text: string): string => (formulaStart.test(text) ? `'${text}` : text);
+
 export const csvField = (value: string | number | undefined): string => {
   if (value === undefined) return '';
-  const text = String(value);
+  const text = typeof value === 'number' ? String(value) : inertText(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 };
 

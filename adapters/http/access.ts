@@ -5,7 +5,7 @@
  * checked the same way once the body is decoded (`authorizeTenant`).
  */
 import type { FastifyRequest } from 'fastify';
-import { TenantId } from '../../domain/identifiers.js';
+import { IncomingTenantId } from '../../domain/identifiers.js';
 import { bearerTokenOf, holdsRole, permits, type Principal } from './auth.js';
 import type { HttpDependencies } from './dependencies.js';
 import { ProblemError, problems } from './problem.js';
@@ -64,7 +64,7 @@ export const accessHook =
         if (!permits(principal, access, undefined)) throw forbidden('What this shows spans every tenant: it needs a token for all tenants (*).');
         return;
       case 'tenant-in-path': {
-        const { tenantId } = decodePath(request, { tenantId: TenantId });
+        const { tenantId } = decodePath(request, { tenantId: IncomingTenantId });
         await authorizeTenant(dependencies, principal, access, tenantId, 'path');
         return;
       }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { closed, decode, type DecodeIssue } from '../../domain/codec.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { Capabilities, Endpoint, defaultCapabilities, endpoints } from '../../domain/endpoint.js';
-import { TenantId, UserId } from '../../domain/identifiers.js';
+import { IncomingTenantId, UserId } from '../../domain/identifiers.js';
 import { GLOBAL_POLICY, PolicyIdentity, PolicySettingsChange } from '../../domain/parkPolicy.js';
 import { sentenceFor } from '../../domain/rejection.js';
 import { policyBody } from './commandAnswer.js';
@@ -54,7 +54,7 @@ export const administrationRoutes = (dependencies: HttpDependencies): RouteDefin
   const send =
     (build: (request: FastifyRequest, base: { commandId: string; at: number; tenantId: string }) => CallParkCommand) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-      const { tenantId } = decodePath(request, { tenantId: TenantId });
+      const { tenantId } = decodePath(request, { tenantId: IncomingTenantId });
       const commandId = idempotencyKeyOf(request) ?? newCommandId();
       return sendCommand(dependencies, request, reply, build(request, { commandId, at: dependencies.clock(), tenantId }));
     };
@@ -176,7 +176,7 @@ export const administrationRoutes = (dependencies: HttpDependencies): RouteDefin
         responses: { 200: { description: 'The policies.', schema: 'PolicyList' }, 404: tenantNotFound },
       },
       handle: async (request) => {
-        const { tenantId } = decodePath(request, { tenantId: TenantId });
+        const { tenantId } = decodePath(request, { tenantId: IncomingTenantId });
         const policies = await dependencies.handler.query(tenantId, (state) =>
           [...state.policies.values()]
             .sort((a, b) => (a.policy === GLOBAL_POLICY ? -1 : b.policy === GLOBAL_POLICY ? 1 : a.policy.localeCompare(b.policy)))
@@ -196,7 +196,7 @@ export const administrationRoutes = (dependencies: HttpDependencies): RouteDefin
         responses: { 200: { description: 'The policy.', schema: 'Policy' }, 404: policyMissing },
       },
       handle: async (request) => {
-        const { tenantId, identity } = decodePath(request, { tenantId: TenantId, identity: PolicyIdentity });
+        const { tenantId, identity } = decodePath(request, { tenantId: IncomingTenantId, identity: PolicyIdentity });
         const policy = await dependencies.handler.query(tenantId, (state) => {
           const lot = state.policies.get(identity);
           return lot === undefined ? undefined : policyBody(lot.policy, lot.settings);
@@ -216,7 +216,7 @@ export const administrationRoutes = (dependencies: HttpDependencies): RouteDefin
         responses: { 200: { description: 'Every endpoint with its effective row.', schema: 'EndpointMatrix' }, 404: tenantNotFound },
       },
       handle: async (request) => {
-        const { tenantId } = decodePath(request, { tenantId: TenantId });
+        const { tenantId } = decodePath(request, { tenantId: IncomingTenantId });
         return dependencies.handler.query(tenantId, (state) => ({
           endpoints: endpoints.map((endpoint) => {
             const override = state.endpointOverrides.get(endpoint);

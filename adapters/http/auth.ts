@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as t from 'io-ts/lib/index.js';
 import { closed, oneOf } from '../../domain/codec.js';
-import { TenantId } from '../../domain/identifiers.js';
+import { IncomingTenantId } from '../../domain/identifiers.js';
 
 export const roles = ['signaling', 'supervisor', 'reporting', 'admin'] as const;
 export const Role = oneOf('Role', roles);
@@ -17,8 +17,8 @@ export const ALL_TENANTS = '*';
 
 const TenantScope = new t.Type<string, string, unknown>(
   'TenantScope',
-  (u): u is string => u === ALL_TENANTS || TenantId.is(u),
-  (u, context) => (u === ALL_TENANTS ? t.success(u) : TenantId.validate(u, context)),
+  (u): u is string => u === ALL_TENANTS || IncomingTenantId.is(u),
+  (u, context) => (u === ALL_TENANTS ? t.success(u) : IncomingTenantId.validate(u, context)),
   t.identity,
 );
 

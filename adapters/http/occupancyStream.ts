@@ -2,11 +2,15 @@
  * The live occupancy board as Server-Sent Events: `GET /v1/tenants/:tenantId/occupancy/stream`.
  *
  * On connect the client is sent `event: snapshot` (every policy of the tenant, as
- * `GET …/occupancy` answers), then `event: change` for each change, pushed from the occupancy
+ * `GET …/occupancy` answers, but listing only the orbits that hold a call, and those that were
+ * freed as pairs of orbit and instant), then `event: change` for each change, pushed from the occupancy
  * projection's commits (the runner's `onApplied`), so a change reaches the client right after
  * the event is stored and projected. A comment line every `heartbeatMs` keeps proxies from
- * closing a quiet stream. A client that falls behind by more than `maxBufferedBytes` is
- * disconnected: EventSource reconnects by itself and starts again from a snapshot.
+ * closing a quiet stream. A client that has more than `maxBufferedBytes` still unsent when the
+ * next message is due is disconnected, its socket destroyed so that what it held is freed:
+ * EventSource reconnects by itself and starts again from a snapshot. Every stream of a tenant is
+ * handed the same update by the feed, which is encoded once and written to all of them a slice
+ * at a time, what came within 20 ms in one write (streamFanOut.ts).
  *
  * EventSource cannot send an Authorization header, so this route also takes the bearer token as
  * `?access_token=` (RFC 6750 §2.3), and only this route. The token is then in a URL: the service
@@ -15,8 +19,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Instant } from '../../domain/codec.js';
-import { TenantId } from '../../domain/identifiers.js';
-import type { OrbitOccupancy } from '../../domain/occupancy.js';
+import { IncomingTenantId } from '../../domain/identifiers.js';
+import type { OrbitOccupancy, PolicyOccupancy } from '../../domain/occupancy.js';
 import type { OccupancyChange } from '../../projections/occupancyChanges.js';
 import type { OccupancyFeed, OccupancyUpdate } from '../../projections/occupancyFeed.js';
 import { bearerTokenOf, holdsRole, permits, type Access, type TokenRegistry } from './auth.js';
@@ -25,6 +29,12 @@ import { ProblemError, problems } from './problem.js';
 import { occupancyBody } from './readRoutes.js';
 import { decodeQuery, StreamQuery } from './readSideParameters.js';
 import { decodePath } from './requestDecoding.js';
+import { StreamFanOut } from './streamFanOut.js';
+
+/** A client may hold this much unsent before it is let go: a few snapshots of the largest policies. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+const RETRY = Buffer.from('retry: 2000\n\n');
 
 export interface OccupancyStreamOptions {
   readonly feed: OccupancyFeed;
@@ -33,7 +43,7 @@ export interface OccupancyStreamOptions {
   readonly access: Access;
   /** A comment line this often (15 s by default). */
   readonly heartbeatMs?: number;
-  /** Disconnect a client whose unsent data exceeds this (1 MiB by default). */
+  /** Disconnect a client whose unsent data exceeds this when a message is due (4 MiB by default). */
   readonly maxBufferedBytes?: number;
   readonly onError?: (error: unknown) => void;
 }
@@ -70,14 +80,41 @@ export const changeBody = (change: OccupancyChange): Record<string, unknown> => 
 /** One Server-Sent Event: its name, an id, and its data as one line of JSON. */
 export const sseMessage = (event: string, data: unknown, id?: string): string => `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
 
+/**
+ * A policy as a snapshot sends it: the counts, the orbits that hold a call, and the free orbits
+ * that were freed as `freed: [[orbit, freedAt], …]` (the board shows when); every other orbit of
+ * the range is free. A 9,000-orbit policy is then a few kilobytes, not 400, to each of thousands
+ * of streams at each policy change.
+ */
+const snapshotPolicyBody = (occupancy: PolicyOccupancy): Record<string, unknown> => {
+  const held: OrbitOccupancy[] = [];
+  const freed: [number, string][] = [];
+  for (const orbit of occupancy.orbits) {
+    if (orbit.status !== 'free') held.push(orbit);
+    else if (orbit.freedAt !== undefined) freed.push([orbit.orbit, Instant.encode(orbit.freedAt)]);
+  }
+  return { ...occupancyBody({ ...occupancy, orbits: held }), freed };
+};
+
 export const updateMessage = (update: OccupancyUpdate): string =>
   update.kind === 'snapshot'
-    ? sseMessage('snapshot', { tenantId: update.tenantId, policies: update.policies.map(occupancyBody) })
+    ? sseMessage('snapshot', { tenantId: update.tenantId, policies: update.policies.map(snapshotPolicyBody) })
     : sseMessage('change', changeBody(update.change), update.position);
+
+/** Each update as bytes, encoded once for every stream it goes to (the feed hands them all the same object). */
+const encoded = new WeakMap<OccupancyUpdate, Buffer>();
+const encodedUpdate = (update: OccupancyUpdate): Buffer => {
+  let bytes = encoded.get(update);
+  if (bytes === undefined) {
+    bytes = Buffer.from(updateMessage(update), 'utf8');
+    encoded.set(update, bytes);
+  }
+  return bytes;
+};
 
 /** Who may follow the stream: the same roles as the occupancy read, the token from the header or from `access_token`. */
 const authorize = async (request: FastifyRequest, options: OccupancyStreamOptions): Promise<string> => {
-  const { tenantId } = decodePath(request, { tenantId: TenantId });
+  const { tenantId } = decodePath(request, { tenantId: IncomingTenantId });
   const { access_token: fromQuery } = decodeQuery(request, StreamQuery);
   const token = bearerTokenOf(request.headers.authorization) ?? fromQuery;
   const realm = 'Bearer realm="callpark"';
@@ -90,9 +127,12 @@ const authorize = async (request: FastifyRequest, options: OccupancyStreamOption
   return tenantId;
 };
 
-/** The open streams of a server, so it can end them when it closes. */
+/** The open streams of a server, so it can end them when it closes, and the writes they wait for. */
 export class OpenStreams {
   private readonly ends = new Set<() => void>();
+  readonly fanOut = new StreamFanOut();
+  /** How many clients were disconnected for falling behind. */
+  dropped = 0;
 
   add(end: () => void): () => void {
     this.ends.add(end);
@@ -130,33 +170,52 @@ export const streamOccupancy =
       'x-accel-buffering': 'no',
     });
     response.flushHeaders();
-    const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+    const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     let ended = false;
-    const write = (text: string): void => {
-      if (ended) return;
-      response.write(text);
-      if (response.writableLength > maxBuffered) end();
+    const sink = {
+      deliver: (chunks: readonly Buffer[]): void => {
+        if (ended) return;
+        if (response.writableLength > maxBuffered) {
+          // It did not take what it was sent: let it go, and what it held with it.
+          open.dropped++;
+          end();
+          response.destroy();
+          return;
+        }
+        if (chunks.length === 1) {
+          response.write(chunks[0]);
+          return;
+        }
+        response.cork();
+        for (const chunk of chunks) response.write(chunk);
+        response.uncork();
+      },
     };
-    const heartbeat = setInterval(() => write(`: heartbeat ${new Date().toISOString()}\n\n`), options.heartbeatMs ?? 15_000);
+    const write = (chunk: Buffer): void => open.fanOut.write(sink, chunk);
+    const heartbeat = setInterval(() => write(Buffer.from(`: heartbeat ${new Date().toISOString()}\n\n`)), options.heartbeatMs ?? 15_000);
     const subscription = options.feed.subscribe(
       tenantId,
-      (update) => write(updateMessage(update)),
+      (update) => write(encodedUpdate(update)),
       (error) => {
         options.onError?.(error);
         end();
+        response.end();
       },
     );
-    const forget = open.add(() => end());
+    const forget = open.add(() => {
+      end();
+      response.end();
+    });
     function end(): void {
       if (ended) return;
       ended = true;
       clearInterval(heartbeat);
       subscription.close();
       forget();
-      response.end();
     }
     // Tell EventSource how long to wait before it reconnects.
-    write('retry: 2000\n\n');
+    write(RETRY);
     request.raw.on('close', end);
+    response.on('close', end);
     response.on('error', end);
   };

@@ -15,6 +15,7 @@ import { rejectionReasons } from '../../domain/rejection.js';
 import { CallEnded, ParkRequested, RetrieveRequested, RingBackAnsweredMessage, RingBackFailedMessage, SignalingMessage } from '../../domain/signaling.js';
 import { Grant } from './administrationRoutes.js';
 import { annotated, jsonSchemaOf, optional, type Components, type JsonSchema } from './codecSchema.js';
+import { requestProblemReasons } from './problem.js';
 
 export type { JsonSchema } from './codecSchema.js';
 
@@ -207,7 +208,7 @@ export const componentSchemas = {
       title: { type: 'string' },
       status: { type: 'integer' },
       detail: { type: 'string' },
-      reason: { enum: [...rejectionReasons], description: 'Domain rejections: the stable reason code.' },
+      reason: { enum: [...rejectionReasons, ...requestProblemReasons], description: 'The stable reason code: a domain rejection, or what is wrong with the request.' },
       errors: {
         type: 'array',
         description: 'Decode errors: each names the path of what is wrong ($.parker.endpoint in the body, $path.name, $headers.name).',

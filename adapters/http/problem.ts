@@ -1,21 +1,47 @@
 /**
  * Problem documents (RFC 9457, `application/problem+json`): every refusal and every error the API
  * answers. `type` identifies the kind of problem, `title` names it, `detail` says what happened in
- * a sentence for a person. Decode errors add `errors`, each naming the path of what is wrong
- * (`$.parker.endpoint` in the body, `$path.tenantId`, `$headers.idempotency-key`); domain
- * rejections add `reason`, the stable machine-readable code.
+ * a sentence for a person, and `reason` is the stable machine-readable code: a domain rejection's
+ * reason, or one of `requestProblemReasons` (the last part of `type`). Decode errors add `errors`,
+ * each naming the path of what is wrong (`$.parker.endpoint` in the body, `$path.tenantId`,
+ * `$headers.idempotency-key`).
  */
 import type { DecodeIssue } from '../../domain/codec.js';
 import type { RejectionReason } from '../../domain/rejection.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** The reasons of problems that are not domain rejections: what is wrong with the request, or why the service cannot answer. */
+export const requestProblemReasons = [
+  'invalid-request',
+  'malformed-json',
+  'invalid-utf-8',
+  'body-too-large',
+  'body-length-mismatch',
+  'unsupported-media-type',
+  'malformed-url',
+  'path-parameter-too-long',
+  'header-too-large',
+  'request-timeout',
+  'bad-request',
+  'unauthorized',
+  'forbidden',
+  'tenant-not-found',
+  'session-not-found',
+  'route-not-found',
+  'idempotency-key-reused',
+  'busy',
+  'not-ready',
+  'internal-error',
+] as const;
+export type RequestProblemReason = (typeof requestProblemReasons)[number];
+
 export interface Problem {
   readonly type: string;
   readonly title: string;
   readonly status: number;
   readonly detail: string;
-  readonly reason?: RejectionReason;
+  readonly reason: RejectionReason | RequestProblemReason;
   readonly errors?: readonly DecodeIssue[];
   readonly [extension: string]: unknown;
 }
@@ -34,11 +60,12 @@ export class ProblemError extends Error {
   }
 }
 
-const make = (slug: string, title: string, status: number, detail: string, extensions: Record<string, unknown> = {}): Problem => ({
+const make = (slug: RejectionReason | RequestProblemReason, title: string, status: number, detail: string, extensions: Record<string, unknown> = {}): Problem => ({
   type: problemType(slug),
   title,
   status,
   detail,
+  reason: slug,
   ...extensions,
 });
 
@@ -47,6 +74,16 @@ export const problems = {
     make('invalid-request', 'The request is not valid', 400, `The request has ${errors.length === 1 ? 'an error' : `${errors.length} errors`}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors }),
   malformedJson: (message: string): Problem =>
     make('malformed-json', 'The body is not JSON', 400, `The body could not be read as JSON: ${message}`, { errors: [{ path: '$', message }] }),
+  invalidUtf8: (): Problem =>
+    make('invalid-utf-8', 'The body is not UTF-8', 400, 'The body holds bytes that are not UTF-8; send JSON in UTF-8.', { errors: [{ path: '$', message: 'not valid UTF-8' }] }),
+  bodyLengthMismatch: (): Problem =>
+    make('body-length-mismatch', 'The body is not as long as it says', 400, 'The body did not have the length its Content-Length header gave.', { errors: [{ path: '$headers.content-length', message: 'does not match the body' }] }),
+  malformedUrl: (): Problem => make('malformed-url', 'The URL is not valid', 400, 'The path holds a percent-encoding that is not valid UTF-8 (such as %FF); encode it as UTF-8.'),
+  pathParameterTooLong: (limit: number): Problem =>
+    make('path-parameter-too-long', 'A path parameter is too long', 414, `A part of the path is longer than ${limit} characters; no identifier is.`),
+  headerTooLarge: (): Problem => make('header-too-large', 'The headers are too large', 431, 'The request headers are larger than the service accepts.'),
+  requestTimeout: (): Problem => make('request-timeout', 'Request timeout', 408, 'The request did not arrive in time.'),
+  badRequest: (status: number, title: string, detail: string): Problem => make('bad-request', title, status, detail),
   bodyTooLarge: (limit: number): Problem =>
     make('body-too-large', 'The body is too large', 413, `Bodies are limited to ${limit} bytes.`, { errors: [{ path: '$', message: `larger than ${limit} bytes` }] }),
   unsupportedMediaType: (contentType: string | undefined): Problem =>

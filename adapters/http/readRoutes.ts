@@ -3,7 +3,7 @@
  * occupancy of a policy (supervisor, reporting or admin). Instants are ISO-8601 on the wire.
  */
 import { Instant } from '../../domain/codec.js';
-import { SessionId, TenantId } from '../../domain/identifiers.js';
+import { SessionId, IncomingTenantId } from '../../domain/identifiers.js';
 import { occupancyOf, type OrbitOccupancy, type PolicyOccupancy } from '../../domain/occupancy.js';
 import { PolicyIdentity } from '../../domain/parkPolicy.js';
 import { sentenceFor } from '../../domain/rejection.js';
@@ -44,7 +44,7 @@ export const readRoutes = (dependencies: HttpDependencies): RouteDefinition[] =>
       responses: { 200: { description: 'The session.', schema: 'SessionView' }, 404: { description: 'No such session, or no such tenant.', schema: 'Problem' } },
     },
     handle: async (request) => {
-      const { tenantId, sessionId } = decodePath(request, { tenantId: TenantId, sessionId: SessionId });
+      const { tenantId, sessionId } = decodePath(request, { tenantId: IncomingTenantId, sessionId: SessionId });
       const view = await dependencies.reads.session(tenantId, sessionId);
       // A reader that answered about another tenant answers nothing here.
       if (view === undefined || view.tenantId !== tenantId) throw new ProblemError(problems.sessionNotFound(sessionId));
@@ -62,7 +62,7 @@ export const readRoutes = (dependencies: HttpDependencies): RouteDefinition[] =>
       responses: { 200: { description: 'The occupancy.', schema: 'Occupancy' }, 404: { description: 'policy-not-found, or no such tenant.', schema: 'Problem' } },
     },
     handle: async (request) => {
-      const { tenantId, identity } = decodePath(request, { tenantId: TenantId, identity: PolicyIdentity });
+      const { tenantId, identity } = decodePath(request, { tenantId: IncomingTenantId, identity: PolicyIdentity });
       const occupancy = await dependencies.handler.query(tenantId, (state) => occupancyOf(state, identity));
       if (occupancy === undefined) throw new ProblemError(rejectionProblem('policy-not-found', 404, sentenceFor('policy-not-found', { policy: identity })));
       return occupancyBody(occupancy);

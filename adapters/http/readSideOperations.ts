@@ -61,7 +61,7 @@ export const readSideOperations: readonly ReadSideOperation[] = [
     answer: {
       contentType: 'text/event-stream',
       description:
-        'Server-Sent Events: `snapshot` (data: {tenantId, policies: [Occupancy]}) on connect and after a policy changes, then `change` for each change (data: {kind: parked | ringing-back | ring-back-unanswered | freed, tenantId, policy, orbit, …}, id: the log position), and a comment line as heartbeat.',
+        'Server-Sent Events: `snapshot` (data: {tenantId, policies: [Occupancy]}, each policy listing in orbits only those that hold a call, and in freed: [[orbit, freedAt], …] the free ones that were freed; every other orbit from rangeStart to rangeEnd is free) on connect and after a policy changes, then `change` for each change (data: {kind: parked | ringing-back | ring-back-unanswered | freed, tenantId, policy, orbit, …}, id: the log position), and a comment line as heartbeat.',
     },
     doc: {
       operationId: 'streamTenantOccupancy',

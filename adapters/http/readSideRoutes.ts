@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { initialState } from '../../domain/callParkState.js';
 import { Instant } from '../../domain/codec.js';
 import type { EventStore } from '../../domain/eventStore.js';
-import { TenantId } from '../../domain/identifiers.js';
+import { IncomingTenantId } from '../../domain/identifiers.js';
 import { occupancyOf } from '../../domain/occupancy.js';
 import { GLOBAL_POLICY, PolicyIdentity } from '../../domain/parkPolicy.js';
 import { sentenceFor } from '../../domain/rejection.js';
@@ -45,8 +45,10 @@ export interface ReadSideDependencies {
   readonly tenants: TenantDirectory;
   /** Stream heartbeats this often (15 s by default). */
   readonly heartbeatMs?: number;
-  /** Disconnect a stream client whose unsent data exceeds this (1 MiB by default). */
+  /** Disconnect a stream client whose unsent data exceeds this when a message is due (4 MiB by default). */
   readonly maxBufferedBytes?: number;
+  /** The open streams, their writes and how many were let go (a new set by default). */
+  readonly streams?: OpenStreams;
   /** Where the supervisors' page's files are (found next to the code by default). */
   readonly supervisorFolder?: string;
 }
@@ -59,7 +61,7 @@ export const sessionSummaryBody = (session: SessionSummary): Record<string, unkn
 
 export const refusalBody = (refusal: Refusal): Record<string, unknown> => defined({ ...refusal, at: iso(refusal.at) });
 
-const tenantOf = (request: FastifyRequest): string => decodePath(request, { tenantId: TenantId }).tenantId;
+const tenantOf = (request: FastifyRequest): string => decodePath(request, { tenantId: IncomingTenantId }).tenantId;
 
 /** A cursor this service did not give out is bad input, named by its path. */
 const withCursor = async <T>(read: () => Promise<T>): Promise<T> => {
@@ -121,7 +123,7 @@ const handlers = (deps: ReadSideDependencies, streams: OpenStreams, folder: () =
       return { items: page.items.map(refusalBody), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
     },
     getOccupancyAt: async (request) => {
-      const { tenantId, identity } = decodePath(request, { tenantId: TenantId, identity: PolicyIdentity });
+      const { tenantId, identity } = decodePath(request, { tenantId: IncomingTenantId, identity: PolicyIdentity });
       const { instant } = decodeQuery(request, TimeTravelQuery);
       const then = await occupancyAt(deps.eventStore, tenantId, identity, instant);
       // Before its first event a tenant had its Global policy, at the defaults.
@@ -143,7 +145,7 @@ const handlers = (deps: ReadSideDependencies, streams: OpenStreams, folder: () =
 
 /** The read side's routes and the supervisors' page. See the file's comment for where to register it. */
 export const readSideRoutes: FastifyPluginAsync<ReadSideDependencies> = async (app, deps) => {
-  const streams = new OpenStreams();
+  const streams = deps.streams ?? new OpenStreams();
   let folder: string | undefined;
   const answer = handlers(
     deps,

@@ -5,6 +5,8 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { MAX_IDENTIFIER_LENGTH } from '../../domain/identifiers.js';
 import { ConcurrencyExhausted } from '../commandHandler.js';
 import { accessHook } from './access.js';
 import { administrationRoutes } from './administrationRoutes.js';
@@ -21,10 +23,55 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 /** JSON bodies; merge-patch is JSON too (PATCH of a policy). Anything else is a 415. */
 const JSON_CONTENT_TYPES = ['application/json', 'application/merge-patch+json'];
 
+/**
+ * The longest path parameter the router lets through (after percent-decoding). Longer than any
+ * identifier (256), so one a little too long reaches its codec, which names it; beyond this, 414.
+ */
+export const MAX_PATH_PARAMETER_LENGTH = 4 * MAX_IDENTIFIER_LENGTH;
+
 class MalformedJson extends Error {
   override readonly name = 'MalformedJson';
   readonly statusCode = 400;
 }
+
+class InvalidUtf8 extends Error {
+  override readonly name = 'InvalidUtf8';
+  readonly statusCode = 400;
+}
+
+/** Refuses bytes that are not UTF-8 rather than replacing them (two different keys must never read as one). */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The problem of an error Fastify raises before a route runs (its `code`), if it is one. */
+const frameworkProblem = (code: string | undefined, bodyLimit: number, contentType: string | undefined): Problem | undefined => {
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problems.bodyTooLarge(bodyLimit);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problems.unsupportedMediaType(contentType);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problems.bodyLengthMismatch();
+    case 'FST_ERR_BAD_URL':
+      return problems.malformedUrl();
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problems.pathParameterTooLong(MAX_PATH_PARAMETER_LENGTH);
+    default:
+      return undefined;
+  }
+};
+
+/** What Node's HTTP parser refuses (before Fastify sees a request) is answered as a problem too. */
+const clientError = (error: Error & { code?: string }, socket: Socket): void => {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const problem = error.code === 'HPE_HEADER_OVERFLOW' ? problems.headerTooLarge() : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? problems.requestTimeout() : problems.badRequest(400, 'Bad request', 'The request is not valid HTTP.');
+    const body = JSON.stringify(problem);
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+};
 
 const registered = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
 
@@ -44,6 +91,10 @@ export const buildHttpServer = async (dependencies: HttpDependencies): Promise<F
     bodyLimit,
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    // A bad percent-encoding or an over-long path parameter, found while routing.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, frameworkProblem(error.code, bodyLimit, request.headers['content-type']) ?? problems.internal()),
+    clientErrorHandler: clientError,
   });
 
   const seen: { method: string; url: string }[] = [];
@@ -53,8 +104,13 @@ export const buildHttpServer = async (dependencies: HttpDependencies): Promise<F
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser(JSON_CONTENT_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      return done(new InvalidUtf8('not valid UTF-8'), undefined);
+    }
     if (text.trim() === '') return done(null, undefined);
     try {
       done(null, JSON.parse(text));
@@ -72,16 +128,16 @@ export const buildHttpServer = async (dependencies: HttpDependencies): Promise<F
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if (error instanceof ProblemError) return sendProblem(reply, error.problem, error.headers);
     if (error instanceof MalformedJson) return sendProblem(reply, problems.malformedJson(error.message));
-    const code = (error as FastifyError).code;
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, problems.bodyTooLarge(bodyLimit));
-    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, problems.unsupportedMediaType(request.headers['content-type']));
+    if (error instanceof InvalidUtf8) return sendProblem(reply, problems.invalidUtf8());
+    const framework = frameworkProblem((error as FastifyError).code, bodyLimit, request.headers['content-type']);
+    if (framework !== undefined) return sendProblem(reply, framework);
     if (error instanceof ConcurrencyExhausted) {
       request.log.warn({ err: error }, 'gave up after concurrent writers');
       return sendProblem(reply, problems.busy(), { 'retry-after': '1' });
     }
     const status = (error as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return sendProblem(reply, { type: 'about:blank', title: STATUS_CODES[status] ?? 'Bad request', status, detail: error.message });
+      return sendProblem(reply, problems.badRequest(status, STATUS_CODES[status] ?? 'Bad request', error.message));
     }
     request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
     return sendProblem(reply, problems.internal());

@@ -94,7 +94,10 @@ describe('the live occupancy stream', () => {
 
     // A policy change sends the board afresh.
     await service.app.inject({ method: 'PATCH', url: `/v1/tenants/${CONTOSO}/policies/Global`, headers: { authorization: `Bearer ${tokens.admin}` }, payload: { pickupRangeEnd: 11 } });
-    expect(JSON.parse((await stream.next('snapshot')).data)).toMatchObject({ policies: [{ policy: 'Global', total: 2, occupied: 1 }] });
+    // It lists the orbit that holds a call, and the one freed with when: the rest of the range is free.
+    expect(JSON.parse((await stream.next('snapshot')).data)).toMatchObject({
+      policies: [{ policy: 'Global', total: 2, occupied: 1, orbits: [{ code: '11', status: 'parked', callId: 'call-2' }], freed: [[10, expect.stringMatching(/^\d{4}-\d\d-\d\dT/)]] }],
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(stream.comments()).toBeGreaterThanOrEqual(1);
     stream.close();

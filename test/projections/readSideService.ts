@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { CommandHandler } from '../../adapters/commandHandler.js';
 import { createTokenRegistry } from '../../adapters/http/auth.js';
+import type { OpenStreams } from '../../adapters/http/occupancyStream.js';
 import { readSideRoutes } from '../../adapters/http/readSideRoutes.js';
 import { buildHttpServer } from '../../adapters/http/server.js';
 import { tenantDirectory } from '../../adapters/http/tenantDirectory.js';
@@ -43,12 +44,16 @@ export const startReadSideService = async ({
   eventStore = new InMemoryEventStore(),
   listen = false,
   heartbeatMs,
+  maxBufferedBytes,
+  streams,
   runner = {},
 }: {
   readonly readStore: ReadStore;
   readonly eventStore?: EventStore;
   readonly listen?: boolean;
   readonly heartbeatMs?: number;
+  readonly maxBufferedBytes?: number;
+  readonly streams?: OpenStreams;
   readonly runner?: RunnerOptions;
 }): Promise<ReadSideService> => {
   const handler = new CommandHandler({ store: eventStore, sleep: async () => undefined });
@@ -70,7 +75,7 @@ export const startReadSideService = async ({
     metrics: new Metrics(),
     logger: pino({ level: 'warn' }),
   });
-  await app.register(readSideRoutes, { readStore, eventStore, occupancyFeed: feed, tokens, tenants, ...(heartbeatMs === undefined ? {} : { heartbeatMs }) });
+  await app.register(readSideRoutes, { readStore, eventStore, occupancyFeed: feed, tokens, tenants, ...(heartbeatMs === undefined ? {} : { heartbeatMs }), ...(maxBufferedBytes === undefined ? {} : { maxBufferedBytes }), ...(streams === undefined ? {} : { streams }) });
   const url = listen ? await app.listen({ port: 0, host: '127.0.0.1' }) : (await app.ready(), undefined);
   return {
     app,

@@ -85,7 +85,12 @@ const tenantPath = () => `/v1/tenants/${encodeURIComponent(state.tenant)}`;
 
 const applySnapshot = (snapshot) => {
   state.policies = new Map(
-    snapshot.policies.map((policy) => [policy.policy, { ...policy, orbits: new Map(policy.orbits.filter((orbit) => orbit.status !== 'free' || orbit.freedAt).map((orbit) => [orbit.orbit, orbit])) }]),
+    snapshot.policies.map((policy) => {
+      // The orbits that hold a call, and the free ones that were freed, as [orbit, freedAt].
+      const orbits = new Map(policy.orbits.map((orbit) => [orbit.orbit, orbit]));
+      for (const [orbit, freedAt] of policy.freed ?? []) orbits.set(orbit, { orbit, code: `${policy.orbitPrefix}${orbit}`, status: 'free', freedAt });
+      return [policy.policy, { ...policy, orbits }];
+    }),
   );
   const select = $('policy');
   const previous = state.selected || select.value;
@@ -219,7 +224,8 @@ const connect = () => {
     setConnection(`Live · ${state.tenant}`, 'live');
   });
   source.addEventListener('change', (message) => applyChange(JSON.parse(message.data)));
-  source.addEventListener('open', () => setConnection(`Live · ${state.tenant}`, 'live'));
+  // Live once the board is there: the snapshot comes a moment after the stream opens.
+  source.addEventListener('open', () => setConnection('Connected: waiting for the board…'));
   source.addEventListener('error', () => {
     if (source.readyState === EventSource.CLOSED) setConnection('Disconnected: check the tenant and the token.', 'down');
     else setConnection('Reconnecting…', 'down');
