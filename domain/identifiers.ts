@@ -1,6 +1,6 @@
 /** The identifiers every message carries. */
 import * as t from 'io-ts/lib/index.js';
-import { text } from './codec.js';
+import { text, withShape } from './codec.js';
 import { decodesToItself } from './quickDecode.js';
 
 /** A tenant id as the events record it: every one ever accepted stays readable. */
@@ -14,16 +14,19 @@ export const TenantId = text('TenantId', 128);
 export const isReservedTenantId = (tenantId: string): boolean => tenantId === '*' || /[,=@\s]/.test(tenantId);
 
 /** A tenant id as a request or a message names it: a TenantId that is not reserved. */
-export const IncomingTenantId = decodesToItself(
-  new t.Type<string, string, unknown>(
-    'TenantId',
-    (u): u is string => TenantId.is(u) && !isReservedTenantId(u),
-    (u, context) =>
-      TenantId.is(u) && isReservedTenantId(u)
-        ? t.failure(u, context, `expected TenantId: not "*" and without ",", "=", "@" or white space, which CALLPARK_TOKENS gives a meaning to, got ${JSON.stringify(u)}`)
-        : TenantId.validate(u, context),
-    t.identity,
+export const IncomingTenantId = withShape(
+  decodesToItself(
+    new t.Type<string, string, unknown>(
+      'TenantId',
+      (u): u is string => TenantId.is(u) && !isReservedTenantId(u),
+      (u, context) =>
+        TenantId.is(u) && isReservedTenantId(u)
+          ? t.failure(u, context, `expected TenantId: not "*" and without ",", "=", "@" or white space, which CALLPARK_TOKENS gives a meaning to, got ${JSON.stringify(u)}`)
+          : TenantId.validate(u, context),
+      t.identity,
+    ),
   ),
+  { kind: 'text', maxLength: 128, pattern: '^(?!\\*$)[^,=@\\s]+$' },
 );
 
 export const UserId = text('UserId', 256);
