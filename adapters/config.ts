@@ -21,6 +21,8 @@ export interface KafkaConfig {
   readonly signalingTopic: string;
   readonly directivesTopic: string;
   readonly deadLetterTopic: string;
+  /** The log-compacted topic of orbit state (busy lamps); none, no orbit state is published. */
+  readonly orbitStateTopic?: string;
 }
 
 export interface Config {
@@ -139,6 +141,7 @@ const variables = {
   KAFKA_SIGNALING_TOPIC: { codec: TopicName, default: 'callpark.signaling' },
   KAFKA_DIRECTIVES_TOPIC: { codec: TopicName, default: 'callpark.directives' },
   KAFKA_DEAD_LETTER_TOPIC: { codec: TopicName, default: 'callpark.signaling.dead-letter' },
+  KAFKA_ORBIT_STATE_TOPIC: { codec: TopicName, default: 'callpark.orbit-state' },
   CALLPARK_TOKENS: { codec: Tokens, default: undefined },
   LOG_LEVEL: { codec: Choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
   LOG_FORMAT: { codec: Choice(['json', 'pretty']), default: 'json' },
@@ -193,6 +196,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
             signalingTopic: v.KAFKA_SIGNALING_TOPIC!,
             directivesTopic: v.KAFKA_DIRECTIVES_TOPIC!,
             deadLetterTopic: v.KAFKA_DEAD_LETTER_TOPIC!,
+            orbitStateTopic: v.KAFKA_ORBIT_STATE_TOPIC!,
             ...(kafkaSettings ? { settings: kafkaSettings } : {}),
           },
         }
