@@ -238,4 +238,5 @@ export const parameterSchemas: Readonly<Record<string, JsonSchema>> = {
   userId: schemaOf(UserId),
   endpoint: { $ref: '#/components/schemas/Endpoint' },
   sessionId: schemaOf(SessionId),
+  orbit: { type: 'string', pattern: '^[*#]?[0-9]{1,4}$', description: 'An orbit code (42, *3012) or its number.' },
 };

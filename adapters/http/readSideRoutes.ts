@@ -25,11 +25,14 @@ import type { SqlExecutor } from '../../projections/readStore.js';
 import { occupancyAt } from '../../projections/timeTravel.js';
 import type { TokenRegistry } from './auth.js';
 import type { TenantDirectory } from './dependencies.js';
-import { OpenStreams, streamOccupancy } from './occupancyStream.js';
+import { OpenStreams, serveEventStream, streamOccupancy } from './occupancyStream.js';
+import { followPresence, presenceBody } from './presenceStream.js';
+import { parseOrbitCode } from '../../domain/orbit.js';
+import { OrbitCodeText } from '../../domain/commands.js';
 import { ProblemError, problems, rejectionProblem } from './problem.js';
 import { occupancyBody } from './readRoutes.js';
 import { readerRoles, readSideOperations, type ReadSideOperationId } from './readSideOperations.js';
-import { decodeQuery, NoQuery, RefusalQuery, SessionExportQuery, SessionQuery, TimeTravelQuery } from './readSideParameters.js';
+import { decodeQuery, NoQuery, PresenceQuery, RefusalQuery, SessionExportQuery, SessionQuery, TimeTravelQuery } from './readSideParameters.js';
 import { decodePath, invalid } from './requestDecoding.js';
 import { isSupervisorAsset, sendSupervisorAsset, supervisorFolder } from './supervisorPage.js';
 import './access.js';
@@ -100,6 +103,29 @@ const handlers = (deps: ReadSideDependencies, streams: OpenStreams, folder: () =
         onError: (error) => log().error({ err: error, route: 'GET /v1/tenants/:tenantId/occupancy/stream' }, 'occupancy stream failed'),
       },
       streams,
+    ),
+    getOrbitPresence: async (request) => {
+      const { tenantId, identity, orbit: code } = decodePath(request, { tenantId: IncomingTenantId, identity: PolicyIdentity, orbit: OrbitCodeText });
+      decodeQuery(request, NoQuery);
+      const orbit = parseOrbitCode(code);
+      if (orbit === undefined) throw invalid([{ path: '$path.orbit', message: `"${code}" is not an orbit code: digits, optionally after * or #` }]);
+      const occupancy = (await readOccupancy(occupancySource, tenantId)).find((policy) => policy.policy === identity) ?? (identity === GLOBAL_POLICY ? occupancyOf(initialState(), GLOBAL_POLICY) : undefined);
+      if (occupancy === undefined) throw new ProblemError(rejectionProblem('policy-not-found', 404, sentenceFor('policy-not-found', { policy: identity })));
+      const found = occupancy.orbits.find((candidate) => candidate.orbit === orbit);
+      return presenceBody(tenantId, identity, found ?? { orbit, code: `${occupancy.orbitPrefix}${orbit}`, status: 'free' });
+    },
+    streamOrbitPresence: serveEventStream(
+      {
+        tokens: deps.tokens,
+        tenants: deps.tenants,
+        access: readerRoles,
+        query: PresenceQuery,
+        ...(deps.heartbeatMs === undefined ? {} : { heartbeatMs: deps.heartbeatMs }),
+        ...(deps.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: deps.maxBufferedBytes }),
+        onError: (error) => log().error({ err: error, route: 'GET /v1/tenants/:tenantId/presence/stream' }, 'presence stream failed'),
+      },
+      streams,
+      followPresence(deps.occupancyFeed),
     ),
     searchSessions: async (request) => {
       const tenantId = tenantOf(request);
