@@ -13,6 +13,7 @@ export const supervisorAssets = {
   'index.html': 'text/html; charset=utf-8',
   'board.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 } as const;
 export type SupervisorAsset = keyof typeof supervisorAssets;
 
