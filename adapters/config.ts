@@ -44,6 +44,8 @@ export interface Config {
   readonly shutdownGraceMillis: number;
   /** /readyz reports not ready while a projection is further behind than this many events. */
   readonly maxProjectionLagEvents: number;
+  /** The supervisors' page: a call waiting longer than this stands out, unless a supervisor sets their own. */
+  readonly longWaitSeconds?: number;
 }
 
 const IntegerString = (min: number, max: number) =>
@@ -148,6 +150,7 @@ const variables = {
   CALLPARK_SNAPSHOT_EVERY: { codec: IntegerString(0, 1_000_000), default: '16' },
   CALLPARK_SHUTDOWN_GRACE_MS: { codec: IntegerString(0, 600_000), default: '10000' },
   CALLPARK_MAX_PROJECTION_LAG_EVENTS: { codec: IntegerString(1, 100_000_000), default: '10000' },
+  CALLPARK_LONG_WAIT_SECONDS: { codec: IntegerString(1, 3_600), default: '120' },
 } as const;
 
 export type VariableName = keyof typeof variables;
@@ -207,5 +210,6 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     snapshotEvery: v.CALLPARK_SNAPSHOT_EVERY!,
     shutdownGraceMillis: v.CALLPARK_SHUTDOWN_GRACE_MS!,
     maxProjectionLagEvents: v.CALLPARK_MAX_PROJECTION_LAG_EVENTS!,
+    longWaitSeconds: v.CALLPARK_LONG_WAIT_SECONDS!,
   };
 };

@@ -34,7 +34,7 @@ import { occupancyBody } from './readRoutes.js';
 import { readerRoles, readSideOperations, type ReadSideOperationId } from './readSideOperations.js';
 import { decodeQuery, NoQuery, PresenceQuery, RefusalQuery, SessionExportQuery, SessionQuery, TimeTravelQuery } from './readSideParameters.js';
 import { decodePath, invalid } from './requestDecoding.js';
-import { isSupervisorAsset, sendSupervisorAsset, supervisorFolder } from './supervisorPage.js';
+import { DEFAULT_LONG_WAIT_SECONDS, isSupervisorAsset, sendSupervisorAsset, supervisorFolder } from './supervisorPage.js';
 import './access.js';
 
 export interface ReadSideDependencies {
@@ -52,6 +52,8 @@ export interface ReadSideDependencies {
   readonly maxBufferedBytes?: number;
   /** The open streams, their writes and how many were let go (a new set by default). */
   readonly streams?: OpenStreams;
+  /** The tenant-wide default of the page's long-wait threshold, in seconds (CALLPARK_LONG_WAIT_SECONDS; 120). */
+  readonly longWaitSeconds?: number;
   /** Where the supervisors' page's files are (found next to the code by default). */
   readonly supervisorFolder?: string;
 }
@@ -160,7 +162,7 @@ const handlers = (deps: ReadSideDependencies, streams: OpenStreams, folder: () =
       return { tenantId, instant: Instant.encode(instant), eventsFolded: then.eventsFolded, occupancy: occupancyBody(occupancy) };
     },
     // The page takes no parameters it would refuse: `?tenant=` preselects a tenant, others are ignored.
-    supervisorPage: async (_request, reply) => sendSupervisorAsset(reply, folder(), 'index.html'),
+    supervisorPage: async (_request, reply) => sendSupervisorAsset(reply, folder(), 'index.html', { longWaitSeconds: deps.longWaitSeconds ?? DEFAULT_LONG_WAIT_SECONDS }),
     supervisorAsset: async (request, reply) => {
       const { asset } = (request.params ?? {}) as { asset?: string };
       if (asset === undefined || !isSupervisorAsset(asset)) throw new ProblemError(problems.routeNotFound(request.method, request.url.split('?')[0] ?? ''));

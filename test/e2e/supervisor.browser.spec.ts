@@ -55,7 +55,7 @@ describe.skipIf(!available)("the supervisors' page in Chromium", () => {
   beforeAll(async () => {
     await mkdir(screenshots, { recursive: true });
     dataDir = await tempDataDir();
-    service = await startServiceProcess({ CALLPARK_DATA_DIR: dataDir, CALLPARK_TOKENS: defaultTokens(CONTOSO) });
+    service = await startServiceProcess({ CALLPARK_DATA_DIR: dataDir, CALLPARK_TOKENS: defaultTokens(CONTOSO), CALLPARK_LONG_WAIT_SECONDS: '90' });
     await post(`/v1/tenants/${CONTOSO}/policies/Global`, ADMIN_TOKEN, { allowCallPark: true, pickupRangeStart: 10, pickupRangeEnd: 29, parkTimeoutSeconds: 120, maxRingBackAttempts: 2 }, 'PATCH');
     browser = await chromium.launch({
       executablePath: executablePath!,
@@ -262,6 +262,8 @@ describe.skipIf(!available)("the supervisors' page in Chromium", () => {
       expect(await other.locator('#signed-in').isVisible()).toBe(false);
       expect(await other.locator('#board').isVisible()).toBe(false);
       expect(await other.locator('#sign-in-form').isVisible()).toBe(true);
+      // A supervisor who has set no threshold of their own gets the tenant's (CALLPARK_LONG_WAIT_SECONDS).
+      expect(await other.locator('#long-wait').inputValue()).toBe('90');
     } finally {
       await other.close();
     }

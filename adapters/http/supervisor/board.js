@@ -12,7 +12,8 @@ const TENANT_KEY = 'callpark.supervisor.tenant';
 /** Kept in this browser for this supervisor (local storage): who acts, and what counts as a long wait. */
 const SUPERVISOR_KEY = 'callpark.supervisor.userId';
 const LONG_WAIT_KEY = 'callpark.supervisor.longWaitSeconds';
-const DEFAULT_LONG_WAIT_SECONDS = 120;
+/** The tenant-wide default the service sets (CALLPARK_LONG_WAIT_SECONDS), until a supervisor sets their own. */
+const DEFAULT_LONG_WAIT_SECONDS = Number(document.body.dataset.longWaitSeconds) || 120;
 const TITLE = document.title;
 
 const $ = (id) => document.getElementById(id);
