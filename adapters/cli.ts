@@ -10,6 +10,8 @@
  *   callpark policy remove Sales
  *   callpark policy grant alice@contoso.com Sales        (Global or none takes the grant away)
  *   callpark endpoints get | set mobile --park true --retrieve true --ringBack false | reset mobile
+ *   callpark session send-to-fallback <sessionId> --supervisor sam@contoso.com
+ *   callpark session ring-parker <sessionId> --supervisor sam@contoso.com
  *   callpark projections rebuild [occupancy|audit_history|reporting|ring_back_timers]
  *
  * Where and as whom: --url (CALLPARK_URL; the local service on PORT by default), --token
@@ -30,6 +32,8 @@ const usage = `usage:
   callpark endpoints get
   callpark endpoints set <endpoint> --park <bool> --retrieve <bool> --ringBack <bool>
   callpark endpoints reset <endpoint>
+  callpark session send-to-fallback <sessionId> --supervisor <userId>
+  callpark session ring-parker <sessionId> --supervisor <userId>
   callpark projections rebuild [<name>]
 options: --url URL (CALLPARK_URL)  --token TOKEN (CALLPARK_TOKEN)  --tenant ID (CALLPARK_TENANT)
   (--name value or --name=value, anywhere on the line)
@@ -180,6 +184,16 @@ const endpoints = async (target: Target, [verb, endpoint, ...rest]: string[]): P
   }
 };
 
+/** A supervisor's actions on a parked call: send it to its fallback now, ring the parker now. */
+const session = async (target: Target, [verb, sessionId, ...rest]: string[]): Promise<number> => {
+  if (verb !== 'send-to-fallback' && verb !== 'ring-parker') throw new UsageError(`unknown session subcommand ${verb ?? '(none)'}: send-to-fallback or ring-parker`);
+  if (!sessionId) throw new UsageError(`session ${verb} needs a session id`);
+  const { values } = parseArgs({ args: rest, options: { supervisor: { type: 'string' } } });
+  const { supervisor } = values;
+  if (!supervisor) throw new UsageError(`session ${verb} needs --supervisor <userId>: who acts is recorded`);
+  return call(target, 'POST', `/sessions/${encodeURIComponent(sessionId)}/${verb}`, { supervisor });
+};
+
 const main = async (argv: readonly string[]): Promise<number> => {
   const { options, rest } = takeGlobalOptions(argv);
   const help = rest.some((arg) => arg === '--help' || arg === '-h');
@@ -193,6 +207,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
       return policy(await targetFrom(options), args);
     case 'endpoints':
       return endpoints(await targetFrom(options), args);
+    case 'session':
+      return session(await targetFrom(options), args);
     case 'projections':
       if (args[0] !== 'rebuild') throw new UsageError('projections takes one subcommand: rebuild');
       return rebuildProjections(process.env, args[1]);

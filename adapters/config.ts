@@ -21,6 +21,8 @@ export interface KafkaConfig {
   readonly signalingTopic: string;
   readonly directivesTopic: string;
   readonly deadLetterTopic: string;
+  /** The log-compacted topic of orbit state (busy lamps); none, no orbit state is published. */
+  readonly orbitStateTopic?: string;
 }
 
 export interface Config {
@@ -42,6 +44,8 @@ export interface Config {
   readonly shutdownGraceMillis: number;
   /** /readyz reports not ready while a projection is further behind than this many events. */
   readonly maxProjectionLagEvents: number;
+  /** The supervisors' page: a call waiting longer than this stands out, unless a supervisor sets their own. */
+  readonly longWaitSeconds?: number;
 }
 
 const IntegerString = (min: number, max: number) =>
@@ -139,12 +143,14 @@ const variables = {
   KAFKA_SIGNALING_TOPIC: { codec: TopicName, default: 'callpark.signaling' },
   KAFKA_DIRECTIVES_TOPIC: { codec: TopicName, default: 'callpark.directives' },
   KAFKA_DEAD_LETTER_TOPIC: { codec: TopicName, default: 'callpark.signaling.dead-letter' },
+  KAFKA_ORBIT_STATE_TOPIC: { codec: TopicName, default: 'callpark.orbit-state' },
   CALLPARK_TOKENS: { codec: Tokens, default: undefined },
   LOG_LEVEL: { codec: Choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
   LOG_FORMAT: { codec: Choice(['json', 'pretty']), default: 'json' },
   CALLPARK_SNAPSHOT_EVERY: { codec: IntegerString(0, 1_000_000), default: '16' },
   CALLPARK_SHUTDOWN_GRACE_MS: { codec: IntegerString(0, 600_000), default: '10000' },
   CALLPARK_MAX_PROJECTION_LAG_EVENTS: { codec: IntegerString(1, 100_000_000), default: '10000' },
+  CALLPARK_LONG_WAIT_SECONDS: { codec: IntegerString(1, 3_600), default: '120' },
 } as const;
 
 export type VariableName = keyof typeof variables;
@@ -193,6 +199,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
             signalingTopic: v.KAFKA_SIGNALING_TOPIC!,
             directivesTopic: v.KAFKA_DIRECTIVES_TOPIC!,
             deadLetterTopic: v.KAFKA_DEAD_LETTER_TOPIC!,
+            orbitStateTopic: v.KAFKA_ORBIT_STATE_TOPIC!,
             ...(kafkaSettings ? { settings: kafkaSettings } : {}),
           },
         }
@@ -203,5 +210,6 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     snapshotEvery: v.CALLPARK_SNAPSHOT_EVERY!,
     shutdownGraceMillis: v.CALLPARK_SHUTDOWN_GRACE_MS!,
     maxProjectionLagEvents: v.CALLPARK_MAX_PROJECTION_LAG_EVENTS!,
+    longWaitSeconds: v.CALLPARK_LONG_WAIT_SECONDS!,
   };
 };

@@ -179,7 +179,7 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     openApiExtensions: [readSideOpenApi()],
   });
 
-  await http.register(readSideRoutes, { readStore, eventStore, occupancyFeed, tokens, tenants });
+  await http.register(readSideRoutes, { readStore, eventStore, occupancyFeed, tokens, tenants, ...(config.longWaitSeconds === undefined ? {} : { longWaitSeconds: config.longWaitSeconds }) });
   const address = await http.listen({ port: config.port, host: config.host });
   const port = Number(new URL(address).port);
   logger.info({ url: address }, 'callpark is listening');

@@ -7,7 +7,18 @@ import type { CallParkCommand } from './commands.js';
 import type { Decider } from './decider.js';
 import type { CallParkEvent } from './events.js';
 import { grantPolicy, newPolicy, removePolicy, resetEndpointCapabilities, setEndpointCapabilities, setPolicy } from './policyAdministration.js';
-import { callerHungUp, parkCall, retrieveCall, ringBackAnswered, ringBackDue, ringBackUnanswered, type Decision, type Refusal } from './parkSession.js';
+import {
+  callerHungUp,
+  parkCall,
+  retrieveCall,
+  ringBackAnswered,
+  ringBackDue,
+  ringBackUnanswered,
+  ringParkerNow,
+  sendToFallbackNow,
+  type Decision,
+  type Refusal,
+} from './parkSession.js';
 
 export const decide = (command: CallParkCommand, state: CallParkState): Decision => {
   switch (command.type) {
@@ -23,6 +34,10 @@ export const decide = (command: CallParkCommand, state: CallParkState): Decision
       return ringBackUnanswered(command, state);
     case 'CallerHungUp':
       return callerHungUp(command, state);
+    case 'SendToFallbackNow':
+      return sendToFallbackNow(command, state);
+    case 'RingParkerNow':
+      return ringParkerNow(command, state);
     case 'NewPolicy':
       return newPolicy(command, state);
     case 'SetPolicy':

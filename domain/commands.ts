@@ -39,7 +39,8 @@ export const RingBackDue = closed('RingBackDue', { type: t.literal('RingBackDue'
 /** The parker answered the ring back (200 OK from the parker's endpoint). */
 export const RingBackAnswered = closed('RingBackAnswered', { type: t.literal('RingBackAnswered'), ...base, callId: CallId });
 
-export const UnansweredCause = oneOf('UnansweredCause', ['no-answer', 'busy', 'unavailable', 'timeout', 'declined', 'cannot-ring-back']);
+export const unansweredCauses = ['no-answer', 'busy', 'unavailable', 'timeout', 'declined', 'cannot-ring-back'] as const;
+export const UnansweredCause = oneOf('UnansweredCause', unansweredCauses);
 export type UnansweredCause = t.TypeOf<typeof UnansweredCause>;
 
 /**
@@ -54,6 +55,16 @@ export const RingBackUnanswered = closed(
 
 /** The waiting party hung up (BYE or CANCEL). */
 export const CallerHungUp = closed('CallerHungUp', { type: t.literal('CallerHungUp'), ...base, callId: CallId });
+
+/**
+ * A supervisor watching the board sends a parked call to its fallback now (DOMAIN.md, "Supervisors'
+ * actions"). `supervisor` is who did it; the session is named so that a call that has moved on
+ * (ended, or parked again under another session) is refused rather than acted on.
+ */
+export const SendToFallbackNow = closed('SendToFallbackNow', { type: t.literal('SendToFallbackNow'), ...base, sessionId: SessionId, supervisor: UserId });
+
+/** A supervisor rings the parker now: the next ring-back attempt starts at once, whatever is left of the wait. */
+export const RingParkerNow = closed('RingParkerNow', { type: t.literal('RingParkerNow'), ...base, sessionId: SessionId, supervisor: UserId });
 
 /** New-CsTeamsCallParkPolicy. */
 export const NewPolicy = closed('NewPolicy', { type: t.literal('NewPolicy'), ...base, policy: PolicyIdentity, settings: PolicySettingsChange });
@@ -80,6 +91,8 @@ export const CallParkCommand = taggedUnion('CallParkCommand', [
   RingBackAnswered,
   RingBackUnanswered,
   CallerHungUp,
+  SendToFallbackNow,
+  RingParkerNow,
   NewPolicy,
   SetPolicy,
   RemovePolicy,
@@ -97,6 +110,8 @@ export type RingBackDue = t.TypeOf<typeof RingBackDue>;
 export type RingBackAnswered = t.TypeOf<typeof RingBackAnswered>;
 export type RingBackUnanswered = t.TypeOf<typeof RingBackUnanswered>;
 export type CallerHungUp = t.TypeOf<typeof CallerHungUp>;
+export type SendToFallbackNow = t.TypeOf<typeof SendToFallbackNow>;
+export type RingParkerNow = t.TypeOf<typeof RingParkerNow>;
 export type NewPolicy = t.TypeOf<typeof NewPolicy>;
 export type SetPolicy = t.TypeOf<typeof SetPolicy>;
 export type RemovePolicy = t.TypeOf<typeof RemovePolicy>;

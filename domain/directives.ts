@@ -45,7 +45,8 @@ const ringingWhenEnded = (event: Retrieved | Expired | Abandoned): { attempt?: n
     case 'Abandoned':
       return event.phase === 'ringing-back' ? {} : undefined;
     case 'Expired':
-      return event.cause !== 'cannot-ring-back' && event.attempts > 0 ? { attempt: event.attempts } : undefined;
+      // A supervisor's expiry is as new as `ringingAttempt`: without it, nothing was ringing.
+      return event.sentBy === undefined && event.cause !== 'cannot-ring-back' && event.attempts > 0 ? { attempt: event.attempts } : undefined;
     default: {
       const unhandled: never = event;
       return unhandled;

@@ -6,7 +6,7 @@
  */
 import * as t from 'io-ts/lib/index.js';
 import { Instant, closed, taggedUnion, oneOf, text } from './codec.js';
-import { Party, Retriever, UnansweredCause } from './commands.js';
+import { Party, Retriever, UnansweredCause, unansweredCauses } from './commands.js';
 import { Capabilities, Endpoint, Media } from './endpoint.js';
 import { CallId, SessionId, TenantId, UserId } from './identifiers.js';
 import { Fallback, PolicyIdentity, PolicySettings } from './parkPolicy.js';
@@ -48,8 +48,15 @@ export const Retrieved = closed(
   { retrieverCallId: CallId, ...ending },
 );
 
-/** The parker is being rung; if nobody answers by `unansweredAt` the attempt is unanswered. */
-export const RingBackStarted = closed('RingBackStarted', { type: t.literal('RingBackStarted'), ...session, attempt: t.number, unansweredAt: Instant });
+/**
+ * The parker is being rung; if nobody answers by `unansweredAt` the attempt is unanswered.
+ * `requestedBy`: the supervisor who rang the parker now, before the park timeout was due.
+ */
+export const RingBackStarted = closed(
+  'RingBackStarted',
+  { type: t.literal('RingBackStarted'), ...session, attempt: t.number, unansweredAt: Instant },
+  { requestedBy: UserId },
+);
 
 /** A ring back went unanswered with attempts left: the call is parked again until `nextRingBackDueAt`. */
 export const RingBackUnanswered = closed('RingBackUnanswered', {
@@ -60,8 +67,19 @@ export const RingBackUnanswered = closed('RingBackUnanswered', {
   nextRingBackDueAt: Instant,
 });
 
-/** The last ring back went unanswered (or none could ring): the call goes to its fallback. */
-export const Expired = closed('Expired', { type: t.literal('Expired'), ...session, attempts: t.number, cause: UnansweredCause, fallback: Fallback }, ending);
+/** Why a call went to its fallback: how its last ring back went unanswered, or a supervisor sent it. */
+export const ExpiryCause = oneOf('ExpiryCause', [...unansweredCauses, 'sent-by-supervisor']);
+export type ExpiryCause = t.TypeOf<typeof ExpiryCause>;
+
+/**
+ * The last ring back went unanswered (or none could ring), or a supervisor sent the call on
+ * (`sentBy`, cause `sent-by-supervisor`): the call goes to its fallback.
+ */
+export const Expired = closed(
+  'Expired',
+  { type: t.literal('Expired'), ...session, attempts: t.number, cause: ExpiryCause, fallback: Fallback },
+  { ...ending, sentBy: UserId },
+);
 
 /** The waiting party hung up while parked or while the parker was being rung back. */
 export const Abandoned = closed('Abandoned', { type: t.literal('Abandoned'), ...session, phase: oneOf('SessionPhase', ['parked', 'ringing-back']) }, ending);

@@ -13,7 +13,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { capabilities, policyOf, sessionOfCall, type ActiveSession, type CallParkState, type PolicyLot } from './callParkState.js';
-import type { CallerHungUp, ParkCall, RetrieveCall, RingBackAnswered, RingBackDue, RingBackUnanswered } from './commands.js';
+import type { CallerHungUp, ParkCall, RetrieveCall, RingBackAnswered, RingBackDue, RingBackUnanswered, RingParkerNow, SendToFallbackNow } from './commands.js';
 import type { CallParkEvent, ParkRejected, RetrievalRejected } from './events.js';
 import { allocateOrbit, orbitCode, parseOrbitCode } from './orbit.js';
 import { rejection, type Rejection, type RejectionContext, type RejectionReason } from './rejection.js';
@@ -209,4 +209,37 @@ export const callerHungUp = (command: CallerHungUp, state: CallParkState): Decis
   const session = sessionOfCall(state, command.callId);
   if (session === undefined) return refuse('call-not-parked');
   return accept({ type: 'Abandoned', ...sessionFacts(session, command), phase: session.phase, ...ringingNow(session) });
+};
+
+/** The session a supervisor named, while it is still parked or ringing back: else the call has moved on. */
+const activeSession = (state: CallParkState, sessionId: string): ActiveSession | undefined => state.sessions.get(sessionId);
+
+/** A supervisor sends the call to its fallback now: it ends as Expired, with who sent it. */
+export const sendToFallbackNow = (command: SendToFallbackNow, state: CallParkState): Decision => {
+  const session = activeSession(state, command.sessionId);
+  if (session === undefined) return refuse('call-not-parked');
+  return accept({
+    type: 'Expired',
+    ...sessionFacts(session, command),
+    attempts: session.attempt,
+    cause: 'sent-by-supervisor',
+    fallback: session.settings.fallback,
+    ...ringingNow(session),
+    sentBy: command.supervisor,
+  });
+};
+
+/** A supervisor rings the parker now: the next attempt starts at once, whatever is left of the wait. */
+export const ringParkerNow = (command: RingParkerNow, state: CallParkState): Decision => {
+  const session = activeSession(state, command.sessionId);
+  if (session === undefined) return refuse('call-not-parked');
+  if (session.phase === 'ringing-back') return refuse('ring-back-in-progress');
+  if (!capabilities(state, session.parker.endpoint).ringBack) return refuse('endpoint-cannot-ring-back', { endpoint: session.parker.endpoint });
+  return accept({
+    type: 'RingBackStarted',
+    ...sessionFacts(session, command),
+    attempt: session.attempt + 1,
+    unansweredAt: command.at + session.settings.ringBackSeconds * SECOND,
+    requestedBy: command.supervisor,
+  });
 };

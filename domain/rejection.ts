@@ -25,6 +25,8 @@ export const rejectionReasons = [
   // The rest of a session's life
   'call-not-parked',
   'no-ring-back-in-progress',
+  'ring-back-in-progress',
+  'endpoint-cannot-ring-back',
   // Administration
   'policy-not-found',
   'policy-already-exists',
@@ -65,6 +67,8 @@ const sentences: Record<RejectionReason, (c: RejectionContext) => string> = {
     `Orbit${named(c.orbit)} is not in your park policy${inBrackets(c.range)}: only users granted the same call park policy can pick up each other's calls.`,
   'call-not-parked': () => 'The call is not parked: it was already retrieved, sent to its fallback or hung up.',
   'no-ring-back-in-progress': () => 'The call is parked, but no ring back is in progress for it.',
+  'endpoint-cannot-ring-back': (c) => `The parker's endpoint${named(c.endpoint)} cannot be rung back; send the call to its fallback instead.`,
+  'ring-back-in-progress': () => 'The parker is being rung back for this call already; wait for the answer or send the call to its fallback.',
   'policy-not-found': (c) => `There is no park policy${named(c.policy)}.`,
   'policy-already-exists': (c) => `A park policy${named(c.policy)} already exists; use Set-CsTeamsCallParkPolicy to change it.`,
   'invalid-setting': (c) => c.detail ?? 'A setting is outside its range.',

@@ -65,7 +65,15 @@ const accepted = (commandId: string, event: CallParkEvent): Answer => {
     case 'Abandoned':
       return ok({ outcome: 'abandoned', sessionId: event.sessionId, callId: event.callId, orbit: orbitOf(event), phase: event.phase, abandonedAt: iso(event.at) });
     case 'RingBackStarted':
-      return ok({ outcome: 'ringing-back', sessionId: event.sessionId, callId: event.callId, orbit: orbitOf(event), attempt: event.attempt, unansweredAt: iso(event.unansweredAt) });
+      return ok({
+        outcome: 'ringing-back',
+        sessionId: event.sessionId,
+        callId: event.callId,
+        orbit: orbitOf(event),
+        attempt: event.attempt,
+        unansweredAt: iso(event.unansweredAt),
+        ...(event.requestedBy === undefined ? {} : { requestedBy: event.requestedBy }),
+      });
     case 'RingBackUnanswered':
       return ok({
         outcome: 'ring-back-unanswered',
@@ -77,7 +85,16 @@ const accepted = (commandId: string, event: CallParkEvent): Answer => {
         nextRingBackDueAt: iso(event.nextRingBackDueAt),
       });
     case 'Expired':
-      return ok({ outcome: 'expired', sessionId: event.sessionId, callId: event.callId, orbit: orbitOf(event), attempts: event.attempts, cause: event.cause, fallback: event.fallback });
+      return ok({
+        outcome: 'expired',
+        sessionId: event.sessionId,
+        callId: event.callId,
+        orbit: orbitOf(event),
+        attempts: event.attempts,
+        cause: event.cause,
+        fallback: event.fallback,
+        ...(event.sentBy === undefined ? {} : { sentBy: event.sentBy }),
+      });
     case 'PolicyCreated':
       return ok({ outcome: 'created', policy: policyBody(event.policy, event.settings) }, 201, { location: policyPath(event.tenantId, event.policy) });
     case 'PolicySettingsChanged':

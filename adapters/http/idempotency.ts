@@ -27,6 +27,10 @@ export const recordedBy = (command: CallParkCommand, event: CallParkEvent): bool
       return (event.type === 'RingBackStarted' || event.type === 'Expired') && event.sessionId === command.sessionId;
     case 'CallerHungUp':
       return event.type === 'Abandoned' && event.callId === command.callId;
+    case 'SendToFallbackNow':
+      return event.type === 'Expired' && event.sentBy === command.supervisor && event.sessionId === command.sessionId;
+    case 'RingParkerNow':
+      return event.type === 'RingBackStarted' && event.requestedBy === command.supervisor && event.sessionId === command.sessionId;
     case 'NewPolicy':
       return event.type === 'PolicyCreated' && event.policy === command.policy;
     case 'SetPolicy':

@@ -18,6 +18,7 @@
  * tokens of one tenant.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type * as t from 'io-ts/lib/index.js';
 import { Instant } from '../../domain/codec.js';
 import { IncomingTenantId } from '../../domain/identifiers.js';
 import type { OrbitOccupancy, PolicyOccupancy } from '../../domain/occupancy.js';
@@ -46,6 +47,8 @@ export interface OccupancyStreamOptions {
   /** Disconnect a client whose unsent data exceeds this when a message is due (4 MiB by default). */
   readonly maxBufferedBytes?: number;
   readonly onError?: (error: unknown) => void;
+  /** The query string's codec, which takes `access_token` (StreamQuery by default). */
+  readonly query?: t.Type<{ readonly access_token?: string | undefined }, unknown, unknown>;
 }
 
 const iso = (millis: number | undefined): string | undefined => (millis === undefined ? undefined : Instant.encode(millis));
@@ -113,9 +116,9 @@ const encodedUpdate = (update: OccupancyUpdate): Buffer => {
 };
 
 /** Who may follow the stream: the same roles as the occupancy read, the token from the header or from `access_token`. */
-const authorize = async (request: FastifyRequest, options: OccupancyStreamOptions): Promise<string> => {
+const authorize = async (request: FastifyRequest, options: Omit<OccupancyStreamOptions, 'feed'>): Promise<string> => {
   const { tenantId } = decodePath(request, { tenantId: IncomingTenantId });
-  const { access_token: fromQuery } = decodeQuery(request, StreamQuery);
+  const { access_token: fromQuery } = decodeQuery(request, options.query ?? StreamQuery);
   const token = bearerTokenOf(request.headers.authorization) ?? fromQuery;
   const realm = 'Bearer realm="callpark"';
   if (token === undefined) throw new ProblemError(problems.unauthorized('Send a bearer token: Authorization: Bearer <token>, or ?access_token=<token> from EventSource.'), { 'www-authenticate': realm });
@@ -148,12 +151,22 @@ export class OpenStreams {
   }
 }
 
-export const streamOccupancy =
-  (options: OccupancyStreamOptions, open: OpenStreams) =>
+/** What an event stream follows: it writes each message with `write`, and is closed when the stream ends. */
+export type EventSource = (tenantId: string, write: (chunk: Buffer) => void, fail: (error: unknown) => void) => { close(): void };
+
+/**
+ * Serve one tenant's events to a client, after checking its token: the headers, a heartbeat,
+ * the writes through the shared fan-out, the client let go when it falls behind, and the end
+ * when either side closes. `follow` says what the stream sends.
+ */
+export const serveEventStream =
+  (options: Omit<OccupancyStreamOptions, 'feed'>, open: OpenStreams, follow: (request: FastifyRequest) => EventSource) =>
   async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     let tenantId: string;
+    let source: EventSource;
     try {
       tenantId = await authorize(request, options);
+      source = follow(request);
     } catch (error) {
       // Never handed to the server's error handler, which would log the URL, token and all.
       if (error instanceof ProblemError) throw error;
@@ -193,15 +206,11 @@ export const streamOccupancy =
     };
     const write = (chunk: Buffer): void => open.fanOut.write(sink, chunk);
     const heartbeat = setInterval(() => write(Buffer.from(`: heartbeat ${new Date().toISOString()}\n\n`)), options.heartbeatMs ?? 15_000);
-    const subscription = options.feed.subscribe(
-      tenantId,
-      (update) => write(encodedUpdate(update)),
-      (error) => {
-        options.onError?.(error);
-        end();
-        response.end();
-      },
-    );
+    const subscription = source(tenantId, write, (error) => {
+      options.onError?.(error);
+      end();
+      response.end();
+    });
     const forget = open.add(() => {
       end();
       response.end();
@@ -219,3 +228,6 @@ export const streamOccupancy =
     response.on('close', end);
     response.on('error', end);
   };
+
+export const streamOccupancy = (options: OccupancyStreamOptions, open: OpenStreams) =>
+  serveEventStream(options, open, () => (tenantId, write, fail) => options.feed.subscribe(tenantId, (update) => write(encodedUpdate(update)), fail));

@@ -91,6 +91,7 @@ export const openApiDocument = (routes: readonly RouteDefinition[]): Record<stri
     tags: [
       { name: 'signaling', description: 'The media tier: the messages of the signaling topic, answered synchronously.' },
       { name: 'administration', description: 'New-, Set-, Get-, Remove- and Grant-CsTeamsCallParkPolicy, and the endpoint matrix.' },
+      { name: 'supervisor', description: "A supervisor's actions on a parked call: send it to its fallback now, ring the parker now." },
       { name: 'reads', description: 'Park sessions and occupancy.' },
       { name: 'operations', description: 'Health, readiness, metrics and this document.' },
     ],

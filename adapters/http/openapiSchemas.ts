@@ -14,6 +14,7 @@ import { MAX_DESCRIPTION_LENGTH, PolicyIdentity, PolicySettings, PolicySettingsC
 import { rejectionReasons } from '../../domain/rejection.js';
 import { CallEnded, ParkRequested, RetrieveRequested, RingBackAnsweredMessage, RingBackFailedMessage, SignalingMessage } from '../../domain/signaling.js';
 import { Grant } from './administrationRoutes.js';
+import { SupervisorAction } from './supervisorRoutes.js';
 import { annotated, jsonSchemaOf, optional, type Components, type JsonSchema } from './codecSchema.js';
 import { requestProblemReasons } from './problem.js';
 
@@ -101,6 +102,7 @@ export const componentSchemas = {
   PolicyList: object(['policies'], { policies: { type: 'array', items: { $ref: '#/components/schemas/Policy' } } }),
   Grant: annotated(schemaOf(Grant), { properties: { policy: { description: 'null (or Global) takes the grant away, so Global applies.' } } }),
   Capabilities: schemaOf(Capabilities),
+  SupervisorAction: annotated(schemaOf(SupervisorAction), { properties: { supervisor: { description: 'Who acts: the supervisor, recorded on the event.' } } }),
   EndpointMatrix: object(['endpoints'], {
     endpoints: {
       type: 'array',
@@ -236,4 +238,5 @@ export const parameterSchemas: Readonly<Record<string, JsonSchema>> = {
   userId: schemaOf(UserId),
   endpoint: { $ref: '#/components/schemas/Endpoint' },
   sessionId: schemaOf(SessionId),
+  orbit: { type: 'string', pattern: '^[*#]?[0-9]{1,4}$', description: 'An orbit code (42, *3012) or its number.' },
 };

@@ -83,6 +83,7 @@ export const readSideSchemas: Readonly<Record<string, JsonSchema>> = {
 export const readSideTags = [
   { name: 'audit', description: 'The audit history: park sessions with their timelines, refused attempts, the CSV export, and the occupancy at a past instant.' },
   { name: 'supervisors', description: "The supervisors' page." },
+  { name: 'presence', description: 'Orbit presence for busy lamps: the state of one orbit, and a stream of orbit changes.' },
 ];
 
 /** The read side's operations as the HTTP API's route table holds routes (their handlers are the plugin's). */

@@ -5,7 +5,7 @@
  */
 import type * as t from 'io-ts/lib/index.js';
 import type { Access } from './auth.js';
-import { NoQuery, RefusalQuery, SessionExportQuery, SessionQuery, StreamQuery, TimeTravelQuery } from './readSideParameters.js';
+import { NoQuery, PresenceQuery, RefusalQuery, SessionExportQuery, SessionQuery, StreamQuery, TimeTravelQuery } from './readSideParameters.js';
 import type { Method, OperationDoc, RouteAccess } from './route.js';
 
 export type ReadSideOperationId =
@@ -15,6 +15,8 @@ export type ReadSideOperationId =
   | 'exportSessions'
   | 'searchRefusals'
   | 'getOccupancyAt'
+  | 'getOrbitPresence'
+  | 'streamOrbitPresence'
   | 'supervisorPage'
   | 'supervisorAsset';
 
@@ -130,6 +132,39 @@ export const readSideOperations: readonly ReadSideOperation[] = [
       summary: "A policy's occupancy as it stood at a past instant, rebuilt from the tenant's events up to that instant.",
       tag: 'audit',
       responses: { 200: { description: 'The occupancy then.' }, 404: { description: 'policy-not-found (then), or no such tenant.', schema: 'Problem' } },
+    },
+  },
+  {
+    method: 'GET',
+    url: '/v1/tenants/:tenantId/policies/:identity/orbits/:orbit/presence',
+    access: readers,
+    documentedAccess: readers,
+    query: NoQuery,
+    answer: { contentType: 'application/json', description: 'busy (sessionId, callId, parker, since, ringingBack, attempt) or free (freedAt when it was freed).' },
+    doc: {
+      operationId: 'getOrbitPresence',
+      summary: "One orbit's presence, as a busy lamp shows it: busy with the call waiting on it, or free.",
+      tag: 'presence',
+      responses: { 200: { description: 'The orbit state.' }, 400: { description: 'Not an orbit code.', schema: 'Problem' }, ...notFound },
+    },
+  },
+  {
+    method: 'GET',
+    url: '/v1/tenants/:tenantId/presence/stream',
+    access: open,
+    documentedAccess: readers,
+    query: PresenceQuery,
+    answer: {
+      contentType: 'text/event-stream',
+      description:
+        'Server-Sent Events: `snapshot` (data: {tenantId, busy: [orbit state]}; every other orbit is free) on connect and after a policy changes, then `orbit` (data: the orbit state after the change: busy or free; id: the log position), and a comment line as heartbeat.',
+    },
+    doc: {
+      operationId: 'streamOrbitPresence',
+      summary: "One tenant's orbit changes for busy lamps, filtered by ?policy= or ?orbits=10,11,*3012, as Server-Sent Events.",
+      description: 'Takes the bearer token as ?access_token= too, as the occupancy stream does.',
+      tag: 'presence',
+      responses: { 200: { description: 'The stream.' }, 400: { description: 'A wrong policy or orbit list.', schema: 'Problem' }, ...notFound },
     },
   },
   {

@@ -46,6 +46,8 @@ export const SessionExportQuery = closed('SessionExportQuery', {}, sessionFilter
 export const RefusalQuery = closed('RefusalQuery', {}, { user: UserId, orbit: OrbitCode, call: CallId, reason: Reason, type: RefusalType, from: Instant, to: Instant, limit: Limit, cursor: Cursor });
 export const TimeTravelQuery = closed('TimeTravelQuery', { instant: Instant });
 export const StreamQuery = closed('StreamQuery', {}, { access_token: AccessToken });
+/** The presence stream: one policy, or a list of orbits (codes or numbers, separated by commas), or both. */
+export const PresenceQuery = closed('PresenceQuery', {}, { access_token: AccessToken, policy: PolicyIdentity, orbits: text('OrbitList', 8_000) });
 export const NoQuery = closed('NoQuery', {});
 
 /** Decode the query string, or throw the 400 naming each wrong parameter (`$query.name`). */
@@ -68,7 +70,8 @@ export const queryParameterDocs: Readonly<Record<string, { readonly description:
   user: { description: 'Sessions the user parked or retrieved (refusals: the user refused).' },
   orbit: { description: 'An orbit code as dialed (42, *3012); for sessions the prefix may be left off.' },
   call: { description: "The call's SIP Call-ID (refusals: the call refused, or the retriever's own call)." },
-  policy: { description: 'Sessions of this park policy.' },
+  policy: { description: 'Sessions of this park policy (presence stream: the orbits of this policy only).' },
+  orbits: { description: 'Presence stream: only these orbits, as codes or numbers separated by commas (10,11,*3012), at most 500.' },
   outcome: { description: 'How the session ended, or active.' },
   reason: { description: 'The stable reason code of the refusal.' },
   type: { description: 'Refused parks or refused retrievals.' },
@@ -78,6 +81,6 @@ export const queryParameterDocs: Readonly<Record<string, { readonly description:
   cursor: { description: 'The nextCursor of the previous page.' },
   instant: { description: 'The past instant, ISO-8601 with offset.' },
   access_token: {
-    description: 'The bearer token, for clients that cannot send an Authorization header (EventSource). Accepted on this route only; prefer the header where you can.',
+    description: 'The bearer token, for clients that cannot send an Authorization header (EventSource). Accepted on the stream routes only; prefer the header where you can.',
   },
 };

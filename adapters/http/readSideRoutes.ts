@@ -25,13 +25,16 @@ import type { SqlExecutor } from '../../projections/readStore.js';
 import { occupancyAt } from '../../projections/timeTravel.js';
 import type { TokenRegistry } from './auth.js';
 import type { TenantDirectory } from './dependencies.js';
-import { OpenStreams, streamOccupancy } from './occupancyStream.js';
+import { OpenStreams, serveEventStream, streamOccupancy } from './occupancyStream.js';
+import { followPresence, presenceBody } from './presenceStream.js';
+import { parseOrbitCode } from '../../domain/orbit.js';
+import { OrbitCodeText } from '../../domain/commands.js';
 import { ProblemError, problems, rejectionProblem } from './problem.js';
 import { occupancyBody } from './readRoutes.js';
 import { readerRoles, readSideOperations, type ReadSideOperationId } from './readSideOperations.js';
-import { decodeQuery, NoQuery, RefusalQuery, SessionExportQuery, SessionQuery, TimeTravelQuery } from './readSideParameters.js';
+import { decodeQuery, NoQuery, PresenceQuery, RefusalQuery, SessionExportQuery, SessionQuery, TimeTravelQuery } from './readSideParameters.js';
 import { decodePath, invalid } from './requestDecoding.js';
-import { isSupervisorAsset, sendSupervisorAsset, supervisorFolder } from './supervisorPage.js';
+import { DEFAULT_LONG_WAIT_SECONDS, isSupervisorAsset, sendSupervisorAsset, supervisorFolder } from './supervisorPage.js';
 import './access.js';
 
 export interface ReadSideDependencies {
@@ -49,6 +52,8 @@ export interface ReadSideDependencies {
   readonly maxBufferedBytes?: number;
   /** The open streams, their writes and how many were let go (a new set by default). */
   readonly streams?: OpenStreams;
+  /** The tenant-wide default of the page's long-wait threshold, in seconds (CALLPARK_LONG_WAIT_SECONDS; 120). */
+  readonly longWaitSeconds?: number;
   /** Where the supervisors' page's files are (found next to the code by default). */
   readonly supervisorFolder?: string;
 }
@@ -101,6 +106,29 @@ const handlers = (deps: ReadSideDependencies, streams: OpenStreams, folder: () =
       },
       streams,
     ),
+    getOrbitPresence: async (request) => {
+      const { tenantId, identity, orbit: code } = decodePath(request, { tenantId: IncomingTenantId, identity: PolicyIdentity, orbit: OrbitCodeText });
+      decodeQuery(request, NoQuery);
+      const orbit = parseOrbitCode(code);
+      if (orbit === undefined) throw invalid([{ path: '$path.orbit', message: `"${code}" is not an orbit code: digits, optionally after * or #` }]);
+      const occupancy = (await readOccupancy(occupancySource, tenantId)).find((policy) => policy.policy === identity) ?? (identity === GLOBAL_POLICY ? occupancyOf(initialState(), GLOBAL_POLICY) : undefined);
+      if (occupancy === undefined) throw new ProblemError(rejectionProblem('policy-not-found', 404, sentenceFor('policy-not-found', { policy: identity })));
+      const found = occupancy.orbits.find((candidate) => candidate.orbit === orbit);
+      return presenceBody(tenantId, identity, found ?? { orbit, code: `${occupancy.orbitPrefix}${orbit}`, status: 'free' });
+    },
+    streamOrbitPresence: serveEventStream(
+      {
+        tokens: deps.tokens,
+        tenants: deps.tenants,
+        access: readerRoles,
+        query: PresenceQuery,
+        ...(deps.heartbeatMs === undefined ? {} : { heartbeatMs: deps.heartbeatMs }),
+        ...(deps.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: deps.maxBufferedBytes }),
+        onError: (error) => log().error({ err: error, route: 'GET /v1/tenants/:tenantId/presence/stream' }, 'presence stream failed'),
+      },
+      streams,
+      followPresence(deps.occupancyFeed),
+    ),
     searchSessions: async (request) => {
       const tenantId = tenantOf(request);
       const query = decodeQuery(request, SessionQuery);
@@ -134,7 +162,7 @@ const handlers = (deps: ReadSideDependencies, streams: OpenStreams, folder: () =
       return { tenantId, instant: Instant.encode(instant), eventsFolded: then.eventsFolded, occupancy: occupancyBody(occupancy) };
     },
     // The page takes no parameters it would refuse: `?tenant=` preselects a tenant, others are ignored.
-    supervisorPage: async (_request, reply) => sendSupervisorAsset(reply, folder(), 'index.html'),
+    supervisorPage: async (_request, reply) => sendSupervisorAsset(reply, folder(), 'index.html', { longWaitSeconds: deps.longWaitSeconds ?? DEFAULT_LONG_WAIT_SECONDS }),
     supervisorAsset: async (request, reply) => {
       const { asset } = (request.params ?? {}) as { asset?: string };
       if (asset === undefined || !isSupervisorAsset(asset)) throw new ProblemError(problems.routeNotFound(request.method, request.url.split('?')[0] ?? ''));

@@ -21,6 +21,8 @@ export const rejectionStatus: Readonly<Record<RejectionReason, number>> = {
   'orbit-occupied': 409,
   'call-not-parked': 409,
   'no-ring-back-in-progress': 409,
+  'ring-back-in-progress': 409,
+  'endpoint-cannot-ring-back': 409,
   'policy-already-exists': 409,
   'policy-has-parked-calls': 409,
   // Well formed, but not a thing the domain can take.

@@ -16,6 +16,7 @@ import { operationalRoutes } from './operationalRoutes.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problems, type Problem } from './problem.js';
 import { readRoutes } from './readRoutes.js';
 import type { Method, RouteDefinition } from './route.js';
+import { supervisorRoutes } from './supervisorRoutes.js';
 import { signalingRoutes } from './signalingRoutes.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -147,6 +148,7 @@ export const buildHttpServer = async (dependencies: HttpDependencies): Promise<F
   const routes: RouteDefinition[] = [
     ...signalingRoutes(dependencies),
     ...administrationRoutes(dependencies),
+    ...supervisorRoutes(dependencies),
     ...readRoutes(dependencies),
     ...operationalRoutes(dependencies, () => document),
   ];

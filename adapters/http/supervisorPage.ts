@@ -13,6 +13,7 @@ export const supervisorAssets = {
   'index.html': 'text/html; charset=utf-8',
   'board.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 } as const;
 export type SupervisorAsset = keyof typeof supervisorAssets;
 
@@ -31,8 +32,20 @@ export const supervisorFolder = (): string => {
 /** What the page may load and where it may connect: itself only. */
 const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-export const sendSupervisorAsset = async (reply: FastifyReply, folder: string, asset: SupervisorAsset): Promise<FastifyReply> => {
-  const body = await readFile(join(folder, asset));
+export const DEFAULT_LONG_WAIT_SECONDS = 120;
+
+/** What the service tells the page: the tenant-wide default of the long-wait threshold. */
+export interface PageSettings {
+  readonly longWaitSeconds: number;
+}
+
+/** The page with the service's settings in its `<body data-…>` attributes (a whole number only: nothing else is written in). */
+const withSettings = (html: Buffer, settings: PageSettings): Buffer =>
+  Buffer.from(html.toString('utf8').replace('data-long-wait-seconds="120"', `data-long-wait-seconds="${Math.trunc(settings.longWaitSeconds)}"`), 'utf8');
+
+export const sendSupervisorAsset = async (reply: FastifyReply, folder: string, asset: SupervisorAsset, settings?: PageSettings): Promise<FastifyReply> => {
+  const file = await readFile(join(folder, asset));
+  const body = asset === 'index.html' && settings !== undefined ? withSettings(file, settings) : file;
   return reply
     .type(supervisorAssets[asset])
     .header('cache-control', 'no-cache')

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
 import { DirectivePublisher, type DirectivePublisherStatus, type DirectivePublisherTuning } from './directivePublisher.js';
 import { createKafka } from './kafkaClient.js';
+import { OrbitStatePublisher, type OrbitStatePublisherStatus } from './orbitStatePublisher.js';
 import type { KafkaSecurity } from './kafkaEnvironment.js';
 import { SignalingConsumer, type SignalingCommands, type SignalingConsumerStatus, type SignalingConsumerTuning } from './signalingConsumer.js';
 import { defaultTopicLayout, ensureTopics, type TopicLayout } from './topics.js';
@@ -48,6 +49,8 @@ export interface KafkaBridgeStatus {
   readonly state: KafkaBridgeState;
   readonly consumer: SignalingConsumerStatus;
   readonly publisher: DirectivePublisherStatus;
+  /** The orbit state publisher, when there is an orbit state topic. */
+  readonly orbitState?: OrbitStatePublisherStatus;
   readonly lastError: string | undefined;
 }
 
@@ -116,6 +119,18 @@ export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.publisher ? { tuning: options.publisher } : {}),
   });
+  const orbitState =
+    config.orbitStateTopic === undefined
+      ? undefined
+      : new OrbitStatePublisher({
+          producer,
+          topic: config.orbitStateTopic,
+          store: options.store,
+          readStore: options.readStore,
+          logger,
+          clock: options.clock,
+          ...(options.publisher ? { tuning: options.publisher } : {}),
+        });
   const consumer = new SignalingConsumer({
     kafka,
     config,
@@ -130,7 +145,7 @@ export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
 
   let state: KafkaBridgeState = 'starting';
   let lastError: string | undefined;
-  const done = { admin: false, topics: false, producer: false, publisher: false, consumer: false };
+  const done = { admin: false, topics: false, producer: false, publisher: false, orbitState: false, consumer: false };
   let wake: (() => void) | undefined;
   let probe: { at: number; ok: Promise<boolean> } | undefined;
 
@@ -150,6 +165,7 @@ export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
         if (!done.topics) await ensureTopics(admin, config, layout, logger).then(() => void (done.topics = true));
         if (!done.producer) await producer.connect().then(() => void (done.producer = true));
         if (!done.publisher) await publisher.start().then(() => void (done.publisher = true));
+        if (!done.orbitState && orbitState) await orbitState.start().then(() => void (done.orbitState = true));
         if (state !== 'starting') return;
         if (!done.consumer) await consumer.start().then(() => void (done.consumer = true));
         state = 'running';
@@ -191,6 +207,8 @@ export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
     if (!joined) return { ok: false, detail: `the signaling consumer is not in its group${consumerError ? `: ${consumerError}` : ' yet'}` };
     const { state: publishing, lastError: publisherError } = publisher.status();
     if (publishing !== 'running') return { ok: false, detail: `the directive publisher is ${publishing}${publisherError ? `: ${publisherError}` : ''}` };
+    const presence = orbitState?.status();
+    if (presence && presence.state !== 'running') return { ok: false, detail: `the orbit state publisher is ${presence.state}${presence.lastError ? `: ${presence.lastError}` : ''}` };
     if (!(await brokersAnswer())) return { ok: false, detail: lastError ?? 'the brokers do not answer' };
     return { ok: true };
   };
@@ -199,7 +217,7 @@ export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
     ready: async () => (await health()).ok,
     health,
     started: () => starting,
-    status: () => ({ state, consumer: consumer.status(), publisher: publisher.status(), lastError }),
+    status: () => ({ state, consumer: consumer.status(), publisher: publisher.status(), ...(orbitState ? { orbitState: orbitState.status() } : {}), lastError }),
     stop: async () => {
       if (state === 'stopped' || state === 'stopping') return;
       state = 'stopping';
@@ -208,6 +226,7 @@ export const startKafkaBridge = (options: KafkaBridgeOptions): KafkaBridge => {
       const steps: [string, () => Promise<void>][] = [
         ['consumer', () => consumer.stop()],
         ['publisher', () => (done.publisher ? publisher.stop() : Promise.resolve())],
+        ['orbit state publisher', () => (done.orbitState && orbitState ? orbitState.stop() : Promise.resolve())],
         ['producer', () => producer.disconnect()],
         ['admin', () => admin.disconnect()],
       ];

@@ -14,6 +14,7 @@
  * | KAFKA_REPLICATION_FACTOR         | replicas of each created topic (1; 3 in production)      |
  * | KAFKA_SIGNALING_PARTITIONS       | partitions of a created signaling topic (6)              |
  * | KAFKA_DIRECTIVES_PARTITIONS      | partitions of a created directives topic (6)             |
+ * | KAFKA_ORBIT_STATE_PARTITIONS     | partitions of a created orbit state topic (6)            |
  * | KAFKA_DEAD_LETTER_MAX_BYTES      | largest dead-letter record batch (1,000,000; at least 16,384): at most the dead-letter topic's max.message.bytes |
  * | KAFKA_MAX_DECOMPRESSED_BYTES     | most a compressed record batch may decompress to (67,108,864: 64 MiB) |
  */
@@ -103,6 +104,7 @@ const variables = {
   KAFKA_REPLICATION_FACTOR: Count(32),
   KAFKA_SIGNALING_PARTITIONS: Count(10_000),
   KAFKA_DIRECTIVES_PARTITIONS: Count(10_000),
+  KAFKA_ORBIT_STATE_PARTITIONS: Count(10_000),
   KAFKA_DEAD_LETTER_MAX_BYTES: WholeNumber(MIN_DEAD_LETTER_BYTES, 100 * 1024 * 1024),
   KAFKA_MAX_DECOMPRESSED_BYTES: WholeNumber(1024 * 1024, 1024 * 1024 * 1024),
 } as const;
@@ -152,6 +154,7 @@ export const kafkaSettingsFromEnv = (env: Readonly<Record<string, string | undef
     ...(v.KAFKA_REPLICATION_FACTOR ? { replicationFactor: v.KAFKA_REPLICATION_FACTOR } : {}),
     ...(v.KAFKA_SIGNALING_PARTITIONS ? { signalingPartitions: v.KAFKA_SIGNALING_PARTITIONS } : {}),
     ...(v.KAFKA_DIRECTIVES_PARTITIONS ? { directivesPartitions: v.KAFKA_DIRECTIVES_PARTITIONS } : {}),
+    ...(v.KAFKA_ORBIT_STATE_PARTITIONS ? { orbitStatePartitions: v.KAFKA_ORBIT_STATE_PARTITIONS } : {}),
   };
   const consumer = v.KAFKA_DEAD_LETTER_MAX_BYTES ? { deadLetterMaxBytes: v.KAFKA_DEAD_LETTER_MAX_BYTES } : {};
   return { security, topics, consumer, ...(v.KAFKA_MAX_DECOMPRESSED_BYTES ? { maxDecompressedBytes: v.KAFKA_MAX_DECOMPRESSED_BYTES } : {}) };

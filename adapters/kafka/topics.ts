@@ -1,6 +1,6 @@
 /**
- * The bridge's three topics: signaling in, directives out, and the dead letters of signaling that
- * could not be read. Created at start when missing; existing topics are left as they are (their
+ * The bridge's topics: signaling in, directives out, the dead letters of signaling that could not
+ * be read, and orbit state out (log-compacted: the latest state of each orbit is kept). Created at start when missing; existing topics are left as they are (their
  * partition count is logged, never changed: more partitions would move Call-IDs between them).
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
@@ -12,6 +12,8 @@ export interface TopicLayout {
   readonly signalingPartitions: number;
   /** Partitions of the directives topic (6). */
   readonly directivesPartitions: number;
+  /** Partitions of the orbit state topic (6). */
+  readonly orbitStatePartitions: number;
   /** Partitions of the dead-letter topic (1: it is read by people, in order). */
   readonly deadLetterPartitions: number;
   /** Copies of each partition: 1 on a single broker, 3 in production. */
@@ -24,11 +26,12 @@ export const defaultTopicLayout: TopicLayout = {
   signalingPartitions: 6,
   directivesPartitions: 6,
   deadLetterPartitions: 1,
+  orbitStatePartitions: 6,
   replicationFactor: 1,
   deadLetterRetentionMs: 14 * 24 * 60 * 60 * 1000,
 };
 
-type Topics = Pick<KafkaConfig, 'signalingTopic' | 'directivesTopic' | 'deadLetterTopic'>;
+type Topics = Pick<KafkaConfig, 'signalingTopic' | 'directivesTopic' | 'deadLetterTopic' | 'orbitStateTopic'>;
 
 export const topicConfigs = (topics: Topics, layout: TopicLayout): ITopicConfig[] => [
   { topic: topics.signalingTopic, numPartitions: layout.signalingPartitions, replicationFactor: layout.replicationFactor },
@@ -39,6 +42,17 @@ export const topicConfigs = (topics: Topics, layout: TopicLayout): ITopicConfig[
     replicationFactor: layout.replicationFactor,
     configEntries: [{ name: 'retention.ms', value: String(layout.deadLetterRetentionMs) }],
   },
+  ...(topics.orbitStateTopic === undefined
+    ? []
+    : [
+        {
+          topic: topics.orbitStateTopic,
+          numPartitions: layout.orbitStatePartitions,
+          replicationFactor: layout.replicationFactor,
+          // Compacted: a consumer reading from the start finds every orbit's latest state.
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ]),
 ];
 
 /** Create whichever of the topics is missing, and wait for their leaders. */

@@ -86,6 +86,8 @@ const commandsOnTheWire: Record<CommandType, Record<string, unknown>[]> = {
     { type: 'RingBackUnanswered', commandId: 'timer-2', at: iso(330), tenantId: TENANT, callId: 'call-1', cause: 'no-answer', sessionId: 'session-1', attempt: 1 },
   ],
   CallerHungUp: [{ type: 'CallerHungUp', commandId: 'evt-7', at: iso(20), tenantId: TENANT, callId: 'call-1' }],
+  SendToFallbackNow: [{ type: 'SendToFallbackNow', commandId: 'sup-1', at: iso(40), tenantId: TENANT, sessionId: 'session-1', supervisor: 'sam@contoso.com' }],
+  RingParkerNow: [{ type: 'RingParkerNow', commandId: 'sup-2', at: iso(41), tenantId: TENANT, sessionId: 'session-1', supervisor: 'sam@contoso.com' }],
   NewPolicy: [
     { type: 'NewPolicy', commandId: 'admin-1', at: iso(-100), tenantId: TENANT, policy: 'Sales', settings: { allowCallPark: true, pickupRangeStart: 3000, pickupRangeEnd: 3999, orbitPrefix: '*' } },
     { type: 'NewPolicy', commandId: 'admin-2', at: iso(-99), tenantId: TENANT, policy: 'Empty', settings: {} },
@@ -145,11 +147,15 @@ const eventsOnTheWire: Record<EventType, Record<string, unknown>[]> = {
     // As stored before events named the attempt ringing.
     { type: 'Retrieved', ...sessionOnTheWire, at: iso(305), retriever: aliceOnTheWire, via: 'ring-back', parkedAt: iso(0) },
   ],
-  RingBackStarted: [{ type: 'RingBackStarted', ...sessionOnTheWire, at: iso(300), attempt: 1, unansweredAt: iso(330) }],
+  RingBackStarted: [
+    { type: 'RingBackStarted', ...sessionOnTheWire, at: iso(300), attempt: 1, unansweredAt: iso(330) },
+    { type: 'RingBackStarted', ...sessionOnTheWire, at: iso(41), attempt: 1, unansweredAt: iso(71), requestedBy: 'sam@contoso.com' },
+  ],
   RingBackUnanswered: [{ type: 'RingBackUnanswered', ...sessionOnTheWire, at: iso(330), attempt: 1, cause: 'no-answer', nextRingBackDueAt: iso(630) }],
   Expired: [
     { type: 'Expired', ...sessionOnTheWire, at: iso(660), attempts: 2, cause: 'declined', fallback: 'sip:reception@contoso.com', ringingAttempt: 2 },
     { type: 'Expired', ...sessionOnTheWire, at: iso(300), attempts: 0, cause: 'cannot-ring-back', fallback: 'voicemail' },
+    { type: 'Expired', ...sessionOnTheWire, at: iso(40), attempts: 0, cause: 'sent-by-supervisor', fallback: 'voicemail', sentBy: 'sam@contoso.com' },
   ],
   Abandoned: [
     { type: 'Abandoned', ...sessionOnTheWire, at: iso(20), phase: 'parked' },

@@ -32,6 +32,8 @@ const commands: Json[] = [
   { type: 'ParkCall', commandId: 'c-1', at: '2026-11-22T09:00:00.000Z', tenantId: TENANT, sessionId: 's-1', callId: 'call-1', parker: alice, media: 'audio', random: 0.5, orbit: '*3012' },
   { type: 'RetrieveCall', commandId: 'c-2', at: '2026-11-22T10:00:00+01:00', tenantId: TENANT, orbit: '42', retriever: { ...alice, federated: true } },
   { type: 'NewPolicy', commandId: 'c-3', at: '2026-11-22T09:00:01.5Z', tenantId: TENANT, policy: 'Tag:Sales', settings: { pickupRangeStart: 3000, orbitPrefix: '*' } },
+  { type: 'SendToFallbackNow', commandId: 'c-5', at: '2026-11-22T09:00:03.000Z', tenantId: TENANT, sessionId: 's-1', supervisor: 'sam@contoso.com' },
+  { type: 'RingParkerNow', commandId: 'c-6', at: '2026-11-22T09:00:04.000Z', tenantId: TENANT, sessionId: 's-1', supervisor: 'sam@contoso.com' },
   { type: 'GrantPolicy', commandId: 'c-4', at: '2026-11-22T09:00:02.000Z', tenantId: TENANT, userId: 'bob@contoso.com', policy: null },
 ];
 

@@ -55,6 +55,30 @@ describe('the callpark command line', () => {
     expect(refused.stderr).toContain('409');
   });
 
+  it("a supervisor rings the parker now, then sends the call to its fallback; once it has moved on it is refused", async () => {
+    const supervisor = (...args: string[]) =>
+      callparkWith({ CALLPARK_URL: service.url, CALLPARK_TOKEN: SUPERVISOR_TOKEN, CALLPARK_TENANT: 'contoso', CALLPARK_DATA_DIR: dataDir }, ...args);
+    expect((await callpark('policy', 'set', 'Global', '--AllowCallPark', 'true')).code).toBe(0);
+    const parked = await api(service.url, SIGNALING_TOKEN).post('/v1/signaling', {
+      type: 'park.requested',
+      eventId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      tenantId: 'contoso',
+      callId: 'cli-supervised',
+      parker: { userId: 'dave@contoso.com', endpoint: 'teams-desktop' },
+      media: 'audio',
+    });
+    const sessionId = String((parked.body as { sessionId: string }).sessionId);
+    const rung = await supervisor('session', 'ring-parker', sessionId, '--supervisor', 'sam@contoso.com');
+    expect([rung.code, JSON.parse(rung.stdout)]).toMatchObject([0, { outcome: 'ringing-back', requestedBy: 'sam@contoso.com' }]);
+    const sent = await supervisor('session', 'send-to-fallback', sessionId, '--supervisor=sam@contoso.com');
+    expect([sent.code, JSON.parse(sent.stdout)]).toMatchObject([0, { outcome: 'expired', cause: 'sent-by-supervisor', sentBy: 'sam@contoso.com' }]);
+    const late = await supervisor('session', 'send-to-fallback', sessionId, '--supervisor', 'sam@contoso.com');
+    expect([late.code, late.stderr]).toEqual([1, expect.stringContaining('409')]);
+    const nameless = await supervisor('session', 'ring-parker', sessionId);
+    expect([nameless.code, nameless.stderr]).toEqual([2, expect.stringContaining('--supervisor')]);
+  });
+
   it('says what is wrong with a setting, and how to call it', async () => {
     const outOfRange = await callpark('policy', 'set', 'Global', '--ParkTimeoutSeconds', '5');
     expect(outOfRange.code).toBe(1);

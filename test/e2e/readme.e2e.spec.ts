@@ -60,6 +60,12 @@ describe('the README', () => {
     expect(stdout, transcript).toMatch(/"commandId":"evt-2","outcome":"retrieved",.*"retriever":\{"userId":"bob@contoso.com"/);
     expect(stdout, transcript).toMatch(/"status":"expired",.*"timeline":\[\{"type":"Parked",.*\{"type":"RingBackStarted",.*\{"type":"Expired",.*"fallback":"voicemail"/);
     expect(stdout, transcript).toMatch(/^callpark_commands_total\{command="ParkCall",outcome="accepted",source="request"\} \d+/m);
+    // The wallboard and orbit presence: the orbit busy, its stream, the supervisor's actions, the orbit free.
+    expect(stdout, transcript).toMatch(/^\{"state":"busy","tenantId":"contoso","policy":"Global",.*"parker":\{"userId":"carol@contoso.com"/m);
+    expect(stdout, transcript).toMatch(/^event: snapshot$/m);
+    expect(stdout, transcript).toMatch(/"outcome": "ringing-back"[\s\S]*"requestedBy": "sam@contoso.com"/);
+    expect(stdout, transcript).toMatch(/"cause": "sent-by-supervisor"[\s\S]*"sentBy": "sam@contoso.com"/);
+    expect(stdout, transcript).toMatch(/^\{"state":"free","tenantId":"contoso","policy":"Global"/m);
     expect(stdout, transcript).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
     expect(stdout, transcript).toMatch(/"pickupRangeStart": 500/);
     expect(stderr, transcript).toContain('rebuilt and swapped in');

@@ -199,6 +199,8 @@ describe('parking and retrieving over HTTP', () => {
       'orbit-occupied': 409,
       'call-not-parked': 409,
       'no-ring-back-in-progress': 409,
+      'ring-back-in-progress': 409,
+      'endpoint-cannot-ring-back': 409,
       'policy-already-exists': 409,
       'policy-has-parked-calls': 409,
       'media-not-parkable': 422,

@@ -239,7 +239,7 @@ describe("the read side's part of the OpenAPI document", () => {
     const theirs = new Set(['/v1/tenants/{tenantId}/sessions/{sessionId}', '/v1/tenants/{tenantId}/policies/{identity}/occupancy', '/v1/signaling']);
     const registered = registeredRoutes(service.app)
       .map((route) => `${route.method} ${route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`)
-      .filter((key) => key.includes('/occupancy') || key.includes('/audit/') || key.includes('/supervisor'))
+      .filter((key) => key.includes('/occupancy') || key.includes('/audit/') || key.includes('/supervisor') || key.includes('/presence'))
       .filter((key) => !theirs.has(key.split(' ')[1]!));
     expect(documented.sort()).toEqual(registered.sort());
 

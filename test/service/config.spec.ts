@@ -25,6 +25,7 @@ describe('configuration from the environment', () => {
       snapshotEvery: 16,
       shutdownGraceMillis: 10_000,
       maxProjectionLagEvents: 10_000,
+      longWaitSeconds: 120,
     });
   });
 

@@ -1,12 +1,20 @@
-/* global document, window, sessionStorage, EventSource, fetch, URL, URLSearchParams */
+/* global document, window, sessionStorage, localStorage, EventSource, fetch, URL, URLSearchParams, crypto */
 /**
- * The supervisors' page: a live occupancy board fed by the occupancy stream (Server-Sent Events),
- * an audit search with each session's timeline, refused attempts, and the CSV export. Plain DOM,
+ * The supervisors' page: a live occupancy board of the whole tenant fed by the occupancy stream
+ * (Server-Sent Events), grouped or filtered by policy, long waits and failing ring backs marked,
+ * a supervisor's actions on each call (send it to its fallback now, ring the parker now), an
+ * audit search with each session's timeline, refused attempts, and the CSV export. Plain DOM,
  * no framework, no build step. Every value from the API is put in the page as text, never as HTML.
  */
 
 const TOKEN_KEY = 'callpark.supervisor.token';
 const TENANT_KEY = 'callpark.supervisor.tenant';
+/** Kept in this browser for this supervisor (local storage): who acts, and what counts as a long wait. */
+const SUPERVISOR_KEY = 'callpark.supervisor.userId';
+const LONG_WAIT_KEY = 'callpark.supervisor.longWaitSeconds';
+/** The tenant-wide default the service sets (CALLPARK_LONG_WAIT_SECONDS), until a supervisor sets their own. */
+const DEFAULT_LONG_WAIT_SECONDS = Number(document.body.dataset.longWaitSeconds) || 120;
+const TITLE = document.title;
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,7 +24,10 @@ const state = {
   source: undefined,
   /** policy name → { policy, rangeStart, rangeEnd, orbitPrefix, orbits: Map<number, orbit> } */
   policies: new Map(),
+  /** The policy shown, or '' for every policy of the tenant. */
   selected: '',
+  supervisor: '',
+  longWaitSeconds: DEFAULT_LONG_WAIT_SECONDS,
   nextCursor: undefined,
   lastSearch: undefined,
 };
@@ -62,10 +73,10 @@ const setConnection = (text, kind) => {
   node.className = `connection ${kind ?? ''}`;
 };
 
-const api = async (path, params = {}) => {
+const api = async (path, params = {}, init = {}) => {
   const url = new URL(path, window.location.origin);
   for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
-  const response = await fetch(url, { headers: { authorization: `Bearer ${state.token}` } });
+  const response = await fetch(url, { ...init, headers: { authorization: `Bearer ${state.token}`, ...init.headers } });
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
     try {
@@ -94,8 +105,11 @@ const applySnapshot = (snapshot) => {
   );
   const select = $('policy');
   const previous = state.selected || select.value;
-  select.replaceChildren(...[...state.policies.keys()].map((name) => element('option', { text: name, attributes: { value: name } })));
-  state.selected = state.policies.has(previous) ? previous : ([...state.policies.keys()][0] ?? '');
+  select.replaceChildren(
+    element('option', { text: 'All policies', attributes: { value: '' } }),
+    ...[...state.policies.keys()].map((name) => element('option', { text: name, attributes: { value: name } })),
+  );
+  state.selected = state.policies.has(previous) ? previous : '';
   select.value = state.selected;
   renderBoard();
 };
@@ -131,7 +145,7 @@ const applyChange = (change) => {
     default:
       return;
   }
-  if (change.policy === state.selected) renderBoard();
+  if (state.selected === '' || change.policy === state.selected) renderBoard();
 };
 
 const visibleOrbits = (policy) => {
@@ -143,68 +157,138 @@ const visibleOrbits = (policy) => {
     else if (showFree) rows.push(held ?? { orbit, code: `${policy.orbitPrefix}${orbit}`, status: 'free' });
   }
   for (const held of policy.orbits.values()) if ((held.orbit < policy.rangeStart || held.orbit > policy.rangeEnd) && held.status !== 'free') rows.push({ ...held, outsideRange: true });
-  return rows.sort((a, b) => a.orbit - b.orbit);
+  return rows.sort((a, b) => a.orbit - b.orbit).map((orbit) => ({ ...orbit, policy: policy.policy }));
 };
+
+/** A ring back that went unanswered: the call is parked again after at least one attempt. */
+const ringBackFailing = (orbit) => orbit.status === 'parked' && orbit.attempt > 0;
 
 const ringBackText = (orbit, now) => {
   if (orbit.status === 'ringing-back') return `Ringing now (attempt ${orbit.attempt})`;
   if (orbit.status !== 'parked' || !orbit.ringBackDueAt) return '';
   const due = Date.parse(orbit.ringBackDueAt);
+  const failing = ringBackFailing(orbit) ? `Ring back failing: ${orbit.attempt} unanswered · ` : '';
   const next = orbit.attempt > 0 ? ` (attempt ${orbit.attempt + 1})` : '';
-  return due > now ? `in ${duration(due - now)} · ${clock(orbit.ringBackDueAt)}${next}` : `due now${next}`;
+  return `${failing}${due > now ? `in ${duration(due - now)} · ${clock(orbit.ringBackDueAt)}` : 'due now'}${next}`;
+};
+
+const isLongWait = (orbit, now) => orbit.status !== 'free' && orbit.parkedAt !== undefined && now - Date.parse(orbit.parkedAt) >= state.longWaitSeconds * 1000;
+
+/** The policies shown: the one selected, or all of them. */
+const shownPolicies = () => (state.selected === '' ? [...state.policies.values()] : [state.policies.get(state.selected)].filter(Boolean));
+
+/** Each policy's counts: free orbits of its range, calls parked, ringing back, waiting too long. */
+const countsOf = (policy, now) => {
+  const counts = { policy: policy.policy, free: 0, parked: 0, ringing: 0, long: 0, total: policy.rangeEnd - policy.rangeStart + 1 };
+  for (let orbit = policy.rangeStart; orbit <= policy.rangeEnd; orbit++) if ((policy.orbits.get(orbit)?.status ?? 'free') === 'free') counts.free++;
+  for (const orbit of policy.orbits.values()) {
+    if (orbit.status === 'parked') counts.parked++;
+    if (orbit.status === 'ringing-back') counts.ringing++;
+    if (isLongWait(orbit, now)) counts.long++;
+  }
+  return counts;
+};
+
+/** The counts of what is shown, each policy's in its own row, and long waits in the page's title. */
+const renderCounts = (now) => {
+  const perPolicy = [...state.policies.values()].map((policy) => countsOf(policy, now));
+  const shown = perPolicy.filter((counts) => state.selected === '' || counts.policy === state.selected);
+  const sum = (name) => shown.reduce((total, counts) => total + counts[name], 0);
+  $('count-free').textContent = String(sum('free'));
+  $('count-parked').textContent = String(sum('parked'));
+  $('count-ringing').textContent = String(sum('ringing'));
+  $('count-long').textContent = String(sum('long'));
+  $('count-total').textContent = String(sum('total'));
+  $('counts').classList.toggle('alert', sum('long') > 0);
+  const longEverywhere = perPolicy.reduce((total, counts) => total + counts.long, 0);
+  document.title = longEverywhere > 0 ? `(${longEverywhere}) ${TITLE}` : TITLE;
+  $('policy-counts').tBodies[0].replaceChildren(
+    ...perPolicy.map((counts) =>
+      element('tr', { className: counts.long > 0 ? 'long-wait' : '', attributes: { 'data-policy': counts.policy } }, [
+        element('th', { text: counts.policy, attributes: { scope: 'row' } }),
+        element('td', { text: String(counts.parked) }),
+        element('td', { text: String(counts.ringing) }),
+        element('td', { text: String(counts.long) }),
+        element('td', { text: `${counts.free} of ${counts.total}` }),
+      ]),
+    ),
+  );
+};
+
+// ---------------------------------------------------------------- a supervisor's actions
+
+const actionWords = { 'send-to-fallback': 'sent to its fallback', 'ring-parker': 'is ringing the parker' };
+
+const act = async (action, orbit) => {
+  const status = $('action-status');
+  status.classList.remove('error');
+  if (!state.supervisor) {
+    status.classList.add('error');
+    status.textContent = 'Enter your user id when you sign in: every action records who did it.';
+    return;
+  }
+  try {
+    await api(
+      `${tenantPath()}/sessions/${encodeURIComponent(orbit.sessionId)}/${action}`,
+      {},
+      { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() }, body: JSON.stringify({ supervisor: state.supervisor }) },
+    );
+    status.textContent = `The call on ${orbit.code} (${orbit.policy}) ${actionWords[action]}.`;
+  } catch (error) {
+    status.classList.add('error');
+    status.textContent = `The call on ${orbit.code} was not acted on: ${error.message}`;
+  }
+};
+
+const actions = (orbit) => {
+  const send = element('button', { className: 'secondary small-button', text: 'Send to fallback', attributes: { type: 'button', 'aria-label': `Send to fallback: the call on ${orbit.code} (${orbit.policy})` } });
+  send.addEventListener('click', () => void act('send-to-fallback', orbit));
+  const ring = element('button', { className: 'secondary small-button', text: 'Ring parker', attributes: { type: 'button', 'aria-label': `Ring parker: the call on ${orbit.code} (${orbit.policy})` } });
+  if (orbit.status === 'ringing-back') ring.disabled = true;
+  ring.addEventListener('click', () => void act('ring-parker', orbit));
+  return element('td', { className: 'actions' }, [ring, send]);
 };
 
 const renderBoard = () => {
-  const policy = state.policies.get(state.selected);
   const body = $('orbits').tBodies[0];
-  if (!policy) {
-    body.replaceChildren();
-    return;
-  }
-  let parked = 0;
-  let ringing = 0;
-  let freeInRange = 0;
-  for (let orbit = policy.rangeStart; orbit <= policy.rangeEnd; orbit++) {
-    const status = policy.orbits.get(orbit)?.status ?? 'free';
-    if (status === 'free') freeInRange++;
-  }
-  for (const orbit of policy.orbits.values()) {
-    if (orbit.status === 'parked') parked++;
-    if (orbit.status === 'ringing-back') ringing++;
-  }
-  $('count-free').textContent = String(freeInRange);
-  $('count-parked').textContent = String(parked);
-  $('count-ringing').textContent = String(ringing);
-  $('count-total').textContent = String(policy.rangeEnd - policy.rangeStart + 1);
-
   const now = Date.now();
-  const rows = visibleOrbits(policy).map((orbit) => {
-    const held = orbit.status !== 'free';
-    const status = element('span', { className: `status ${orbit.status}`, text: statusWords[orbit.status] ?? orbit.status });
-    const parkedBy = held ? element('td', {}, [element('span', { text: orbit.parkedBy?.userId ?? '' }), element('br'), element('span', { className: 'small', text: orbit.parkedBy?.endpoint ?? '' })]) : element('td');
-    const since = element('td', { text: held && orbit.parkedAt ? duration(now - Date.parse(orbit.parkedAt)) : '', attributes: held ? { 'data-since': orbit.parkedAt, title: `Parked at ${when(orbit.parkedAt)}` } : {} });
-    const ringBack = element('td', { text: held ? ringBackText(orbit, now) : orbit.freedAt ? `freed ${clock(orbit.freedAt)}` : '', attributes: { 'data-ring-back': '' } });
-    const row = element('tr', { attributes: { 'data-orbit': String(orbit.orbit), 'data-status': orbit.status } }, [
-      element('td', { className: 'code', text: orbit.code + (orbit.outsideRange ? ' (outside range)' : '') }),
-      element('td', {}, [status]),
-      parkedBy,
-      since,
-      ringBack,
-      element('td', { className: 'small', text: held ? (orbit.callId ?? '') : '' }),
-    ]);
-    row.orbit = orbit;
-    return row;
-  });
+  renderCounts(now);
+  const every = state.selected === '';
+  const rows = shownPolicies()
+    .flatMap(visibleOrbits)
+    .map((orbit) => {
+      const held = orbit.status !== 'free';
+      const status = element('span', { className: `status ${orbit.status}`, text: statusWords[orbit.status] ?? orbit.status });
+      const parkedBy = held ? element('td', {}, [element('span', { text: orbit.parkedBy?.userId ?? '' }), element('br'), element('span', { className: 'small', text: orbit.parkedBy?.endpoint ?? '' })]) : element('td');
+      const since = element('td', { text: held && orbit.parkedAt ? duration(now - Date.parse(orbit.parkedAt)) : '', attributes: held ? { 'data-since': orbit.parkedAt, title: `Parked at ${when(orbit.parkedAt)}` } : {} });
+      const ringBack = element('td', { text: held ? ringBackText(orbit, now) : orbit.freedAt ? `freed ${clock(orbit.freedAt)}` : '', attributes: { 'data-ring-back': '' } });
+      const code = element('td', { className: 'code' }, [element('span', { text: orbit.code + (orbit.outsideRange ? ' (outside range)' : '') })]);
+      if (every) code.append(element('br'), element('span', { className: 'small policy-name', text: orbit.policy }));
+      const classes = [isLongWait(orbit, now) ? 'long-wait' : '', ringBackFailing(orbit) ? 'failing' : ''].filter(Boolean).join(' ');
+      const row = element('tr', { className: classes, attributes: { 'data-orbit': String(orbit.orbit), 'data-policy': orbit.policy, 'data-status': orbit.status } }, [
+        code,
+        element('td', {}, [status]),
+        parkedBy,
+        since,
+        ringBack,
+        element('td', { className: 'small wide', text: held ? (orbit.callId ?? '') : '' }),
+        held ? actions(orbit) : element('td'),
+      ]);
+      row.orbit = orbit;
+      return row;
+    });
   body.replaceChildren(...rows);
-  $('board-empty').hidden = parked + ringing > 0;
+  $('board-empty').hidden = rows.some((row) => row.orbit.status !== 'free');
 };
 
 /** Once a second: the times parked and the ring-back countdowns, without rebuilding the table. */
 const tick = () => {
   const now = Date.now();
+  renderCounts(now);
   for (const row of $('orbits').tBodies[0].rows) {
     const orbit = row.orbit;
     if (!orbit || orbit.status === 'free') continue;
+    row.classList.toggle('long-wait', isLongWait(orbit, now));
     const since = row.querySelector('[data-since]');
     if (since) since.textContent = duration(now - Date.parse(orbit.parkedAt));
     const ringBack = row.querySelector('[data-ring-back]');
@@ -249,6 +333,7 @@ const sessionRow = (session) => {
   open.addEventListener('click', () => void showTimeline(session.sessionId));
   return element('tr', { attributes: { 'data-session': session.sessionId } }, [
     element('td', { text: when(session.parkedAt) }),
+    element('td', { text: session.policy }),
     element('td', { className: 'code', text: session.orbitCode }),
     element('td', { text: session.parker.userId }),
     element('td', { text: outcomeWords[session.outcome] ?? session.outcome }),
@@ -280,21 +365,63 @@ const search = async (append) => {
   }
 };
 
+/** The words a person reads for each detail of a timeline entry (the raw names stay in "All details"). */
+const detailLabels = {
+  media: 'Media',
+  directed: 'Orbit chosen by',
+  ringBackDueAt: 'Rings back at',
+  caller: 'Caller',
+  retriever: 'Retrieved by',
+  via: 'Retrieved',
+  parkedAt: 'Parked at',
+  retrieverCallId: "Retriever's call",
+  ringingAttempt: 'Ringing attempt stopped',
+  attempt: 'Attempt',
+  attempts: 'Ring backs tried',
+  unansweredAt: 'Unanswered at',
+  cause: 'Why',
+  nextRingBackDueAt: 'Next ring back at',
+  fallback: 'Sent to',
+  phase: 'Hung up while',
+  sentBy: 'Sent on by supervisor',
+  requestedBy: 'Rung by supervisor',
+  reason: 'Reason',
+  orbitCode: 'Orbit dialed',
+};
+const valueWords = {
+  directed: { true: 'the parker', false: 'the service' },
+  via: { orbit: 'by dialing the orbit', 'ring-back': 'by answering the ring back' },
+  cause: { 'no-answer': 'nobody answered', busy: 'busy', unavailable: 'unavailable', timeout: 'timed out', declined: 'declined', 'cannot-ring-back': 'the endpoint cannot be rung back', 'sent-by-supervisor': 'a supervisor sent it on' },
+  phase: { parked: 'parked', 'ringing-back': 'the parker was being rung back' },
+};
+const eventWords = {
+  Parked: 'Parked',
+  RingBackStarted: 'Ring back started',
+  RingBackUnanswered: 'Ring back unanswered',
+  Retrieved: 'Retrieved',
+  Expired: 'Sent to the fallback',
+  Abandoned: 'Caller hung up',
+  RetrievalRejected: 'Retrieval refused',
+};
+
 /** A detail's value in words: a party as "user (endpoint)", an instant in local time, settings left to the raw view. */
 const detailText = (name, value) => {
   if (value && typeof value === 'object' && 'userId' in value) return `${value.userId} (${value.endpoint})`;
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) return when(value);
   if (typeof value === 'object') return undefined;
-  return String(value);
+  return valueWords[name]?.[String(value)] ?? String(value);
 };
 
-const timelineEntry = (entry) => {
+const timelineEntry = (parkedAt) => (entry) => {
   const facts = Object.entries(entry.details)
-    .map(([name, value]) => [name, detailText(name, value)])
+    .filter(([name]) => detailLabels[name] !== undefined)
+    .map(([name, value]) => [detailLabels[name], detailText(name, value)])
     .filter(([, text]) => text !== undefined);
   const list = element('dl', {}, facts.flatMap(([name, text]) => [element('dt', { text: name }), element('dd', { text })]));
   const raw = element('details', {}, [element('summary', { text: 'All details' }), element('code', { text: JSON.stringify(entry.details, null, 1) })]);
-  return element('li', {}, [element('span', { className: 'event', text: entry.type }), element('span', { text: ` at ${when(entry.at)}` }), list, raw]);
+  const after = Date.parse(entry.at) - Date.parse(parkedAt);
+  const offset = after > 0 ? ` (${duration(after)} after the park)` : '';
+  return element('li', { attributes: { 'data-type': entry.type } }, [element('span', { className: 'event', text: eventWords[entry.type] ?? entry.type }), element('span', { text: ` at ${when(entry.at)}${offset}` }), list, raw]);
 };
 
 const showTimeline = async (sessionId) => {
@@ -302,9 +429,9 @@ const showTimeline = async (sessionId) => {
   try {
     const session = await (await api(`${tenantPath()}/sessions/${encodeURIComponent(sessionId)}`)).json();
     $('timeline-title').textContent = `Timeline of ${session.orbitCode} · ${session.callId}`;
-    const ended = session.endedAt ? `, ended ${when(session.endedAt)}` : '';
+    const ended = session.endedAt ? `, ended ${when(session.endedAt)} after ${duration(Date.parse(session.endedAt) - Date.parse(session.parkedAt))}` : '';
     $('timeline-facts').textContent = `Parked by ${session.parker.userId} (${session.parker.endpoint}) on policy ${session.policy} at ${when(session.parkedAt)}${ended}; status ${session.status}.`;
-    $('timeline-entries').replaceChildren(...session.timeline.map(timelineEntry));
+    $('timeline-entries').replaceChildren(...session.timeline.map(timelineEntry(session.parkedAt)));
   } catch (error) {
     $('timeline-title').textContent = 'Timeline';
     $('timeline-facts').textContent = `The timeline could not be read: ${error.message}`;
@@ -358,7 +485,27 @@ const showSignedIn = (signedIn) => {
   $('signed-in-tenant').textContent = state.tenant;
 };
 
-const start = () => {
+/** Whether the token may read the tenant: a wrong one says so, rather than a page that looks signed in. */
+const verify = async () => {
+  const error = $('sign-in-error');
+  try {
+    await api(`${tenantPath()}/occupancy`);
+    error.hidden = true;
+    return true;
+  } catch (failure) {
+    error.textContent = `Not signed in: ${failure.message}`;
+    error.hidden = false;
+    sessionStorage.removeItem(TOKEN_KEY);
+    setConnection('Not connected');
+    return false;
+  }
+};
+
+const start = async () => {
+  if (!(await verify())) {
+    showSignedIn(false);
+    return;
+  }
   showSignedIn(true);
   $('board').hidden = false;
   $('audit').hidden = false;
@@ -371,16 +518,29 @@ const init = () => {
   const fromUrl = new URLSearchParams(window.location.search).get('tenant');
   state.tenant = sessionStorage.getItem(TENANT_KEY) ?? fromUrl ?? '';
   state.token = sessionStorage.getItem(TOKEN_KEY) ?? '';
+  state.supervisor = localStorage.getItem(SUPERVISOR_KEY) ?? '';
+  state.longWaitSeconds = Number(localStorage.getItem(LONG_WAIT_KEY)) || DEFAULT_LONG_WAIT_SECONDS;
   $('tenant').value = state.tenant;
+  $('supervisor').value = state.supervisor;
+  $('long-wait').value = String(state.longWaitSeconds);
+  $('long-wait').addEventListener('change', (event) => {
+    const seconds = Math.round(Number(event.target.value));
+    if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) return;
+    state.longWaitSeconds = seconds;
+    localStorage.setItem(LONG_WAIT_KEY, String(seconds));
+    renderBoard();
+  });
 
   $('sign-in-form').addEventListener('submit', (event) => {
     event.preventDefault();
     state.tenant = $('tenant').value.trim();
     state.token = $('token').value.trim();
     $('token').value = '';
+    state.supervisor = $('supervisor').value.trim();
+    localStorage.setItem(SUPERVISOR_KEY, state.supervisor);
     sessionStorage.setItem(TENANT_KEY, state.tenant);
     sessionStorage.setItem(TOKEN_KEY, state.token);
-    start();
+    void start();
   });
   const signOut = () => {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -408,7 +568,7 @@ const init = () => {
   $('export').addEventListener('click', () => void exportCsv());
   window.setInterval(tick, 1000);
 
-  if (state.tenant && state.token) start();
+  if (state.tenant && state.token) void start();
 };
 
 init();
