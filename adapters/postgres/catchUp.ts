@@ -55,6 +55,7 @@ export const pgCatchUpSubscription = (source: PgLogSource, options: SubscribeOpt
   const running = (): boolean => open && source.isOpen();
 
   const wait = async (ms: number): Promise<void> => {
+    if (!running()) return;
     const next = source.signal.next(ms);
     waits.add(next.cancel);
     await next.promise;
