@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import { ADMIN_TOKEN, SIGNALING_TOKEN, api, removeDir, startServiceProcess, tempDataDir } from '../support/serviceProcess.js';
 import type { BenchSuite, CaseResult } from './harness.js';
 
-const TENANTS = 16;
+export const TENANTS = 16;
 const CONNECTIONS = 32;
 const SECONDS = 6;
 const SAMPLES = 3;
@@ -24,7 +24,7 @@ const FIXED_RATE = 1_000;
 
 const tenantOf = (connection: number): string => `tenant-${connection % TENANTS}`;
 
-interface Run {
+export interface Run {
   readonly requestsPerSecond: number;
   readonly p50: number;
   readonly p99: number;
@@ -32,7 +32,7 @@ interface Run {
   readonly non2xx: number;
 }
 
-const load = async (options: autocannon.Options): Promise<Run> => {
+export const load = async (options: autocannon.Options): Promise<Run> => {
   const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options });
   return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
 };
@@ -66,7 +66,7 @@ interface Lifecycle {
 }
 
 /** Park, then retrieve what was parked, on each connection, round and round. */
-const lifecycles = (url: string): autocannon.Options => {
+export const lifecycles = (url: string): autocannon.Options => {
   let connections = 0;
   return {
     url,
