@@ -9,7 +9,8 @@
  *    appended event ids are already stored.
  * 3. Each append decided in order, here, as SQLite's writer does (retry, refusal or new rows at
  *    the next revisions and positions): a refused append is refused alone.
- * 4. One INSERT of every new row, one upsert of the snapshots, a NOTIFY, COMMIT.
+ * 4. One INSERT of every new row with its NOTIFY, one upsert of the snapshots, COMMIT: four
+ *    round trips holding the lock when the batch has no snapshot.
  */
 import type pg from 'pg';
 import type { AppendResult } from '../../domain/eventStore.js';
@@ -109,12 +110,16 @@ const decide = (request: AppendRequest, state: LogState, rows: NewRow[]): Append
   return { nextExpectedRevision: revision, position: positionAt(state.head) };
 };
 
-const insertRows = (client: pg.ClientBase, rows: readonly NewRow[]): Promise<unknown> => {
+/** The rows inserted and their commit announced, in one statement (NOTIFY is delivered only if the transaction commits). */
+const insertRows = (client: pg.ClientBase, rows: readonly NewRow[], channel: string): Promise<unknown> => {
   const column = <T>(pick: (row: NewRow) => T): T[] => rows.map(pick);
   const event = (row: NewRow) => row.request.events[row.index]!;
   return client.query(
-    `INSERT INTO events (position, stream_name, revision, event_id, type, data, metadata, recorded_at)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[], $7::json[], $8::bigint[])`,
+    `WITH inserted AS (
+       INSERT INTO events (position, stream_name, revision, event_id, type, data, metadata, recorded_at)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[], $7::json[], $8::bigint[])
+       RETURNING 1)
+     SELECT pg_notify($9, $10) FROM (SELECT count(*) FROM inserted) AS written`,
     [
       column((row) => row.position.toString()),
       column((row) => row.streamName),
@@ -124,6 +129,8 @@ const insertRows = (client: pg.ClientBase, rows: readonly NewRow[]): Promise<unk
       column((row) => event(row).data),
       column((row) => event(row).metadata),
       column((row) => row.request.recordedAt),
+      channel,
+      rows.at(-1)!.position.toString(),
     ],
   );
 };
@@ -147,12 +154,12 @@ const keepSnapshots = (client: pg.ClientBase, snapshots: readonly SnapshotReques
 export const writeBatch = async (client: pg.ClientBase, requests: readonly WriteRequest[], settings: BatchSettings): Promise<AppendOutcome[]> => {
   const appends = requests.filter((request): request is AppendRequest => request.kind === 'append');
   const snapshots = requests.filter((request): request is SnapshotRequest => request.kind === 'snapshot');
-  await client.query('BEGIN');
+  // BEGIN and the lock in one round trip (the key is a number of ours, not input).
+  await client.query(appends.length > 0 ? `BEGIN; SELECT pg_advisory_xact_lock(${settings.lockKey.toString()})` : 'BEGIN');
   try {
     let outcomes: AppendOutcome[] = requests.map(() => ({ accepted: true, result: undefined }));
     const rows: NewRow[] = [];
     if (appends.length > 0) {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [settings.lockKey.toString()]);
       const state = await readState(client, appends);
       outcomes = requests.map((request): AppendOutcome => {
         if (request.kind === 'snapshot') return { accepted: true, result: undefined };
@@ -163,10 +170,9 @@ export const writeBatch = async (client: pg.ClientBase, requests: readonly Write
           throw error;
         }
       });
-      if (rows.length > 0) await insertRows(client, rows);
+      if (rows.length > 0) await insertRows(client, rows, settings.channel);
     }
     if (snapshots.length > 0) await keepSnapshots(client, snapshots);
-    if (rows.length > 0) await client.query('SELECT pg_notify($1, $2)', [settings.channel, rows.at(-1)!.position.toString()]);
     await settings.beforeCommit?.();
     await client.query('COMMIT');
     return outcomes;
