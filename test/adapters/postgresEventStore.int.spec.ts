@@ -132,6 +132,30 @@ describe.skipIf(!available)('PostgreSQL event store', () => {
     }, 120_000);
   });
 
+  describe('group commit', () => {
+    it('of appends made together, one refused is refused alone: the others are written, at dense positions', async () => {
+      const log = logForTest('group');
+      const store = await log.open();
+      await store.appendToStream('group-a', [eventFor('a0')]);
+      const [good, refused, other] = await Promise.allSettled([
+        store.appendToStream('group-a', [eventFor('a1')], { expectedRevision: 0 }),
+        store.appendToStream('group-b', [eventFor('b0')], { expectedRevision: 3 }),
+        store.appendToStream('group-c', [eventFor('c0'), eventFor('c1')], { expectedRevision: 'no_stream' }),
+      ]);
+      expect(good).toMatchObject({ status: 'fulfilled', value: { nextExpectedRevision: 1 } });
+      expect(refused).toMatchObject({ status: 'rejected', reason: { name: 'WrongExpectedRevision', actual: 'no_stream' } });
+      expect(other).toMatchObject({ status: 'fulfilled', value: { nextExpectedRevision: 1 } });
+      const client = await log.rawClient();
+      const { rows } = await client.query<{ stream_name: string; position: string }>('SELECT stream_name, position::text FROM events ORDER BY position');
+      expect(rows.map((row) => [row.stream_name, row.position])).toEqual([
+        ['group-a', '1'],
+        ['group-a', '2'],
+        ['group-c', '3'],
+        ['group-c', '4'],
+      ]);
+    });
+  });
+
   describe('wake-ups', () => {
     it('a live subscription is woken by the NOTIFY of another process’s commit, not by its poll', async () => {
       const log = logForTest('notify');
