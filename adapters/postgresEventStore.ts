@@ -102,6 +102,8 @@ export class PostgresEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly clock: () => number;
   private closed = false;
+  /** The highest position known committed, from this store's commits and other processes' notifications. */
+  private knownHead = 0n;
   /** The last error of an idle pooled connection (the pool replaces it). */
   lastPoolError: Error | undefined;
 
@@ -142,7 +144,9 @@ export class PostgresEventStore implements EventStore {
         const client = await this.pool.connect();
         let broken: unknown;
         try {
-          return await writeBatch(client, requests, batch);
+          const outcomes = await writeBatch(client, requests, batch);
+          for (const outcome of outcomes) if (outcome.accepted && outcome.result !== undefined) this.learnHead(outcome.result.position.commit);
+          return outcomes;
         } catch (error) {
           broken = error;
           throw error;
@@ -152,7 +156,16 @@ export class PostgresEventStore implements EventStore {
       }),
       () => this.signal.notify(),
     );
-    this.listener = new LogListener({ connectionString: options.connectionString, channel: batch.channel, reconnectDelayMs: 1_000, applicationName: `callpark-event-store/${this.schema}`.slice(0, 63), onNotification: () => this.signal.notify() });
+    this.listener = new LogListener({
+      connectionString: options.connectionString,
+      channel: batch.channel,
+      reconnectDelayMs: 1_000,
+      applicationName: `callpark-event-store/${this.schema}`.slice(0, 63),
+      onNotification: (payload) => {
+        if (payload !== undefined && /^\d+$/.test(payload)) this.learnHead(BigInt(payload));
+        this.signal.notify();
+      },
+    });
   }
 
   /** A store whose schema is ready (made when missing): fails here when the database cannot be reached or is of a later schema. */
@@ -212,7 +225,7 @@ export class PostgresEventStore implements EventStore {
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
     this.ensureOpen();
     return pgCatchUpSubscription(
-      { pool: this.pool, signal: this.signal, ready: this.ready, isOpen: () => !this.closed },
+      { pool: this.pool, signal: this.signal, ready: this.ready, knownHead: () => this.knownHead, isOpen: () => !this.closed },
       options,
       { pageSize: this.pageSize, pollIntervalMs: this.pollIntervalMs, retryDelayMs: 200 },
     );
@@ -256,6 +269,10 @@ export class PostgresEventStore implements EventStore {
     this.signal.notify();
     await this.listener.close();
     await this.pool.end();
+  }
+
+  private learnHead(position: bigint): void {
+    if (position > this.knownHead) this.knownHead = position;
   }
 
   private ensureOpen(): void {

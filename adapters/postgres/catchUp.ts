@@ -3,7 +3,8 @@
  * (appendBatch.ts: given and committed under the log's append lock, ADR 0004), so reading the
  * window `(cursor, min(head, cursor + pageSize)]` and moving the cursor to its end misses nothing
  * and reads nothing twice. Caught up, it waits for a wake-up: an append of this store, a NOTIFY
- * of another process's commit (notifications.ts), or, as a fallback only, the poll interval.
+ * of another process's commit (notifications.ts), or, as a fallback only, the poll interval. The
+ * head a notification or a commit of this store announced spares the query for the head.
  * A read that fails because the connection was lost is tried again from the same cursor.
  */
 import type pg from 'pg';
@@ -16,6 +17,8 @@ export interface PgLogSource {
   readonly signal: AppendSignal;
   /** Resolves once the schema is ready. */
   readonly ready: Promise<unknown>;
+  /** The highest position known committed without asking the database (from NOTIFY payloads and this store's commits); 0 when none. */
+  knownHead(): bigint;
   isOpen(): boolean;
 }
 
@@ -69,8 +72,12 @@ export const pgCatchUpSubscription = (source: PgLogSource, options: SubscribeOpt
     while (running()) {
       try {
         if (cursor >= head) {
-          const { rows } = await source.pool.query<{ head: string | null }>('SELECT max(position)::text AS head FROM events');
-          head = rows[0]?.head === null || rows[0]?.head === undefined ? 0n : BigInt(rows[0].head);
+          const known = source.knownHead();
+          if (known > cursor) head = known;
+          else {
+            const { rows } = await source.pool.query<{ head: string | null }>('SELECT max(position)::text AS head FROM events');
+            head = rows[0]?.head === null || rows[0]?.head === undefined ? 0n : BigInt(rows[0].head);
+          }
         }
         if (cursor >= head) {
           await wait(settings.pollIntervalMs);

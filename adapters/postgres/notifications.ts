@@ -12,7 +12,8 @@ export interface ListenerOptions {
   readonly channel: string;
   readonly reconnectDelayMs: number;
   readonly applicationName: string;
-  readonly onNotification: () => void;
+  /** Told of each notification, with its payload (the head of the log after the commit), and with nothing after (re)connecting. */
+  readonly onNotification: (payload?: string) => void;
 }
 
 export class LogListener {
@@ -30,7 +31,7 @@ export class LogListener {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.options.connectionString, application_name: this.options.applicationName });
     this.client = client;
-    client.on('notification', () => this.options.onNotification());
+    client.on('notification', (message) => this.options.onNotification(message.payload));
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {
