@@ -156,6 +156,23 @@ describe.skipIf(!available)('PostgreSQL event store', () => {
     });
   });
 
+  describe('bounded waits', () => {
+    it('an append that cannot get the append lock within lock_timeout fails, writing nothing; once the lock is free it goes through', async () => {
+      const log = logForTest('locktimeout');
+      const holder = await holdingWriter(log);
+      const impatient = await log.open({ lockTimeoutMs: 200 });
+      const held = holder.appendHeld('held-1', eventFor('held'));
+      await held.holding;
+
+      const refused = eventFor('refused');
+      await expect(impatient.appendToStream('waiting-1', [refused])).rejects.toMatchObject({ code: '55P03' });
+      held.release();
+      await held.acknowledged;
+      expect(await impatient.findEvent('waiting-1', refused.id)).toBeUndefined();
+      await expect(impatient.appendToStream('waiting-1', [refused], { expectedRevision: 'no_stream' })).resolves.toMatchObject({ nextExpectedRevision: 0 });
+    });
+  });
+
   describe('wake-ups', () => {
     it('a live subscription is woken by the NOTIFY of another process’s commit, not by its poll', async () => {
       const log = logForTest('notify');
