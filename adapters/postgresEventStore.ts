@@ -47,6 +47,7 @@ import { GroupCommit } from './sqlite/groupCommit.js';
 import { positionAt, serializeEvent } from './sqlite/storedEvent.js';
 
 export { EventIdConflict } from './sqlite/eventIdConflict.js';
+export { AppendLockTimeout } from './postgres/appendLockTimeout.js';
 
 export interface PostgresEventStoreOptions {
   /** `postgres://…` */
@@ -55,7 +56,7 @@ export interface PostgresEventStoreOptions {
   readonly schema?: string;
   /** Connections in the pool (10 by default): one writes at a time, the others read. */
   readonly maxConnections?: number;
-  /** How long an append waits for the log's append lock before it fails. 5 s by default. */
+  /** How long an append waits for the log's append lock before it fails with AppendLockTimeout. 5 s by default. */
   readonly lockTimeoutMs?: number;
   /** How long a connection may sit idle inside a transaction before the server ends it (releasing the lock). 30 s by default. */
   readonly idleInTransactionTimeoutMs?: number;
@@ -114,9 +115,10 @@ export class PostgresEventStore implements EventStore {
     this.pageSize = Math.max(1, Math.trunc(options.pageSize ?? defaults.pageSize));
     this.pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
     this.clock = options.clock ?? Date.now;
+    const lockTimeoutMs = options.lockTimeoutMs ?? defaults.lockTimeoutMs;
     const settings = [
       `-c search_path=${this.schema}`,
-      `-c lock_timeout=${options.lockTimeoutMs ?? defaults.lockTimeoutMs}`,
+      `-c lock_timeout=${lockTimeoutMs}`,
       `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? defaults.idleInTransactionTimeoutMs}`,
     ];
     this.pool = new pg.Pool({
@@ -137,7 +139,7 @@ export class PostgresEventStore implements EventStore {
     });
     // A failure is the first operation's to report; it must not be an unhandled rejection meanwhile.
     this.ready.catch(() => undefined);
-    const batch = { lockKey: appendLockKey(this.schema), channel: notificationChannel(this.schema), ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}) };
+    const batch = { lockKey: appendLockKey(this.schema), channel: notificationChannel(this.schema), lockTimeoutMs, ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}) };
     this.groupCommit = new GroupCommit(
       oneTransactionAtATime(async (requests) => {
         await this.ready;

@@ -17,11 +17,14 @@ import type { AppendResult } from '../../domain/eventStore.js';
 import { checkExpectedRevision } from '../inMemoryEventStore.js';
 import type { AppendOutcome, AppendRequest, SnapshotRequest, WriteRequest } from '../sqlite/appendWriter.js';
 import { EventIdConflict } from '../sqlite/eventIdConflict.js';
+import { AppendLockTimeout, isLockTimeout } from './appendLockTimeout.js';
 import { positionAt } from '../sqlite/storedEvent.js';
 
 export interface BatchSettings {
   readonly lockKey: bigint;
   readonly channel: string;
+  /** The connections' `lock_timeout`, named in the AppendLockTimeout an append gets when it ran out. */
+  readonly lockTimeoutMs: number;
   /** Called inside the transaction, holding the lock, just before COMMIT (tests hold transactions open with it). */
   readonly beforeCommit?: () => Promise<void>;
 }
@@ -178,6 +181,6 @@ export const writeBatch = async (client: pg.ClientBase, requests: readonly Write
     return outcomes;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
+    throw isLockTimeout(error) ? new AppendLockTimeout(settings.lockTimeoutMs) : error;
   }
 };
