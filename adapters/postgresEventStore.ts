@@ -36,6 +36,7 @@ import type {
 } from '../domain/eventStore.js';
 import { DEFAULT_MAX_APPEND_SIZE } from './appendSize.js';
 import { writeBatch } from './postgres/appendBatch.js';
+import { AppendLockTimeout } from './postgres/appendLockTimeout.js';
 import { pgCatchUpSubscription } from './postgres/catchUp.js';
 import { LogListener } from './postgres/notifications.js';
 import { oneTransactionAtATime } from './postgres/oneTransactionAtATime.js';
@@ -153,7 +154,9 @@ export class PostgresEventStore implements EventStore {
           broken = error;
           throw error;
         } finally {
-          client.release(broken instanceof Error && broken.name !== 'DatabaseError' ? broken : undefined);
+          // A refusal by the server leaves the connection usable (the transaction was rolled back); anything else ends it.
+          const usable = broken === undefined || broken instanceof AppendLockTimeout || (broken instanceof Error && broken.name === 'DatabaseError');
+          client.release(usable ? undefined : broken instanceof Error ? broken : new Error(String(broken)));
         }
       }),
       () => this.signal.notify(),

@@ -158,8 +158,8 @@ export const writeBatch = async (client: pg.ClientBase, requests: readonly Write
   const appends = requests.filter((request): request is AppendRequest => request.kind === 'append');
   const snapshots = requests.filter((request): request is SnapshotRequest => request.kind === 'snapshot');
   // BEGIN and the lock in one round trip (the key is a number of ours, not input).
-  await client.query(appends.length > 0 ? `BEGIN; SELECT pg_advisory_xact_lock(${settings.lockKey.toString()})` : 'BEGIN');
   try {
+    await client.query(appends.length > 0 ? `BEGIN; SELECT pg_advisory_xact_lock(${settings.lockKey.toString()})` : 'BEGIN');
     let outcomes: AppendOutcome[] = requests.map(() => ({ accepted: true, result: undefined }));
     const rows: NewRow[] = [];
     if (appends.length > 0) {
