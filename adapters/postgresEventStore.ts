@@ -131,13 +131,19 @@ export class PostgresEventStore implements EventStore {
     this.pool.on('error', (error) => {
       this.lastPoolError = error;
     });
-    this.ready = this.pool.connect().then(async (client) => {
-      try {
-        return await prepareSchema(client, this.schema);
-      } finally {
-        client.release();
-      }
-    });
+    this.ready = this.pool
+      .connect()
+      .then(async (client) => {
+        try {
+          return await prepareSchema(client, this.schema);
+        } finally {
+          client.release();
+        }
+      })
+      .catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`The PostgreSQL event store (EVENTSTORE_CONNECTION_STRING, schema ${this.schema}) could not be opened: ${reason}`, { cause: error });
+      });
     // A failure is the first operation's to report; it must not be an unhandled rejection meanwhile.
     this.ready.catch(() => undefined);
     const batch = { lockKey: appendLockKey(this.schema), channel: notificationChannel(this.schema), lockTimeoutMs, ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}) };

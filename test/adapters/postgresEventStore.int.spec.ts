@@ -243,6 +243,10 @@ describe.skipIf(!available)('PostgreSQL event store', () => {
       await expect(PostgresEventStore.open({ connectionString: log.connectionString, schema: log.schema })).rejects.toThrow(/schema version 9.*EVENTSTORE_POSTGRES_SCHEMA/);
     });
 
+    it('names what to check when the database cannot be reached', async () => {
+      await expect(PostgresEventStore.open({ connectionString: log0() })).rejects.toThrow(/EVENTSTORE_CONNECTION_STRING, schema callpark_events\) could not be opened: .*ECONNREFUSED/);
+    });
+
     it('refuses a schema name that is not a plain identifier', () => {
       expect(() => new PostgresEventStore({ connectionString: log0(), schema: 'x; DROP TABLE events' })).toThrow(/not a schema name/);
     });
