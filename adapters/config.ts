@@ -29,7 +29,11 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
-  readonly eventStore: ({ readonly kind: 'sqlite'; readonly synchronous: 'full' | 'normal' } | { readonly kind: 'eventstoredb'; readonly connectionString: string }) & {
+  readonly eventStore: (
+    | { readonly kind: 'sqlite'; readonly synchronous: 'full' | 'normal' }
+    | { readonly kind: 'eventstoredb'; readonly connectionString: string }
+    | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string }
+  ) & {
     /** The most one append carries, in bytes (EventStoreDB's MaxAppendSize); the handler splits its batches to fit. */
     readonly maxAppendSize?: number;
   };
@@ -132,7 +136,11 @@ const variables = {
   PORT: { codec: IntegerString(0, 65535), default: '8080' },
   HOST: { codec: Matching('a listen address', /^[0-9A-Za-z.:[\]-]+$/, '0.0.0.0 or ::'), default: '0.0.0.0' },
   CALLPARK_DATA_DIR: { codec: Matching('a directory', /^[^\0]+$/, './data'), default: './data' },
-  EVENTSTORE_CONNECTION_STRING: { codec: Matching('an EventStoreDB connection string', /^esdb(\+discover)?:\/\/\S+$/, 'esdb://host:2113?tls=false'), default: undefined },
+  EVENTSTORE_CONNECTION_STRING: {
+    codec: Matching('an EventStoreDB or PostgreSQL connection string', /^(esdb(\+discover)?|postgres(ql)?):\/\/\S+$/, 'esdb://host:2113?tls=false or postgres://user@host:5432/callpark'),
+    default: undefined,
+  },
+  EVENTSTORE_POSTGRES_SCHEMA: { codec: Matching('a schema name', /^[a-z_][a-z0-9_]{0,62}$/, 'callpark_events'), default: 'callpark_events' },
   SQLITE_SYNCHRONOUS: { codec: Choice(['full', 'normal']), default: 'full' },
   EVENTSTORE_MAX_APPEND_SIZE: { codec: IntegerString(65_536, 1_073_741_824), default: '1048576' },
   DATABASE_URL: { codec: Matching('a PostgreSQL URL', /^postgres(ql)?:\/\/\S+$/, 'postgres://user@host:5432/callpark'), default: undefined },
@@ -157,6 +165,12 @@ export type VariableName = keyof typeof variables;
 export const variableNames = Object.keys(variables) as VariableName[];
 
 type Decoded = { [K in VariableName]: t.TypeOf<(typeof variables)[K]['codec']> | undefined };
+
+/** The event store the connection string's scheme names: PostgreSQL (`postgres://`), EventStoreDB (`esdb://`), else SQLite under the data folder. */
+const eventStoreOf = (connectionString: string | undefined, schema: string, synchronous: 'full' | 'normal'): Config['eventStore'] => {
+  if (connectionString === undefined) return { kind: 'sqlite', synchronous };
+  return /^postgres(ql)?:/.test(connectionString) ? { kind: 'postgres', connectionString, schema } : { kind: 'eventstoredb', connectionString };
+};
 
 /** Decode the configuration from an environment, or throw a ConfigurationError naming each wrong variable. */
 export const loadConfig = (env: Readonly<Record<string, string | undefined>>): Config => {
@@ -186,7 +200,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     host: v.HOST!,
     dataDir: v.CALLPARK_DATA_DIR!,
     eventStore: {
-      ...(v.EVENTSTORE_CONNECTION_STRING ? { kind: 'eventstoredb', connectionString: v.EVENTSTORE_CONNECTION_STRING } : { kind: 'sqlite', synchronous: v.SQLITE_SYNCHRONOUS! }),
+      ...eventStoreOf(v.EVENTSTORE_CONNECTION_STRING, v.EVENTSTORE_POSTGRES_SCHEMA!, v.SQLITE_SYNCHRONOUS!),
       maxAppendSize: v.EVENTSTORE_MAX_APPEND_SIZE!,
     },
     readStore: v.DATABASE_URL ? { kind: 'postgres', url: v.DATABASE_URL, ...(v.DATABASE_SCHEMA ? { schema: v.DATABASE_SCHEMA } : {}) } : { kind: 'sqlite' },

@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { MAX_IDENTIFIER_LENGTH } from '../../domain/identifiers.js';
 import { ConcurrencyExhausted } from '../commandHandler.js';
+import { AppendLockTimeout } from '../postgres/appendLockTimeout.js';
 import { accessHook } from './access.js';
 import { administrationRoutes } from './administrationRoutes.js';
 import type { HttpDependencies } from './dependencies.js';
@@ -132,7 +133,7 @@ export const buildHttpServer = async (dependencies: HttpDependencies): Promise<F
     if (error instanceof InvalidUtf8) return sendProblem(reply, problems.invalidUtf8());
     const framework = frameworkProblem((error as FastifyError).code, bodyLimit, request.headers['content-type']);
     if (framework !== undefined) return sendProblem(reply, framework);
-    if (error instanceof ConcurrencyExhausted) {
+    if (error instanceof ConcurrencyExhausted || error instanceof AppendLockTimeout) {
       request.log.warn({ err: error }, 'gave up after concurrent writers');
       return sendProblem(reply, problems.busy(), { 'retry-after': '1' });
     }

@@ -15,6 +15,7 @@ import {
   tempDataDir,
   type ServiceProcess,
 } from '../support/serviceProcess.js';
+import { eventStoreUnderTest, type EventStoreUnderTest } from '../support/eventStoreUnderTest.js';
 
 const TENANT = 'contoso';
 const now = (): string => new Date().toISOString();
@@ -47,19 +48,22 @@ interface TimelineEntry {
 
 describe('the service, started as npm start starts it', () => {
   let dataDir: string;
+  let eventStore: EventStoreUnderTest;
   const running: ServiceProcess[] = [];
   const start = async (): Promise<ServiceProcess> => {
-    const service = await startServiceProcess({ CALLPARK_DATA_DIR: dataDir, CALLPARK_TOKENS: defaultTokens(TENANT) });
+    const service = await startServiceProcess({ CALLPARK_DATA_DIR: dataDir, CALLPARK_TOKENS: defaultTokens(TENANT), ...eventStore.environment });
     running.push(service);
     return service;
   };
 
   beforeEach(async () => {
     dataDir = await tempDataDir();
+    eventStore = eventStoreUnderTest();
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((service) => service.kill().catch(() => undefined)));
     await removeDir(dataDir);
+    await eventStore.cleanup();
   });
 
   const configure = async (url: string, settings: Record<string, unknown>): Promise<void> => {

@@ -41,6 +41,19 @@ describe('configuration from the environment', () => {
     expect(config.kafka).toMatchObject({ brokers: ['kafka-1:9092', 'kafka-2:9092'], signalingTopic: 'callpark.signaling', groupId: 'callpark' });
   });
 
+  it('chooses the PostgreSQL event store by the scheme of EVENTSTORE_CONNECTION_STRING, in EVENTSTORE_POSTGRES_SCHEMA', () => {
+    expect(loadConfig({ EVENTSTORE_CONNECTION_STRING: 'postgres://callpark@db:5432/callpark' }).eventStore).toEqual({
+      kind: 'postgres',
+      connectionString: 'postgres://callpark@db:5432/callpark',
+      schema: 'callpark_events',
+      maxAppendSize: 1_048_576,
+    });
+    expect(loadConfig({ EVENTSTORE_CONNECTION_STRING: 'postgresql://db/callpark', EVENTSTORE_POSTGRES_SCHEMA: 'events_eu' }).eventStore).toMatchObject({ kind: 'postgres', schema: 'events_eu' });
+    expect(problemsOf({ EVENTSTORE_CONNECTION_STRING: 'postgres://db/callpark', EVENTSTORE_POSTGRES_SCHEMA: 'Events; DROP' })).toEqual([
+      { variable: 'EVENTSTORE_POSTGRES_SCHEMA', message: expect.stringContaining('a schema name') },
+    ]);
+  });
+
   it('reads tokens in the compact form and in JSON', () => {
     expect(loadConfig({ CALLPARK_TOKENS: 'admin@*=0123456789abcdef0123, signaling@contoso=fedcba9876543210fedc' }).tokens).toEqual([
       { role: 'admin', tenant: '*', token: '0123456789abcdef0123' },
