@@ -35,6 +35,7 @@ import { openEventStore, openReadStore } from './stores.js';
 import { reportedCommands } from './scheduler/reportedCommands.js';
 import { RingBackScheduler } from './scheduler/ringBackScheduler.js';
 import { ADMIN_TOKEN_FILE } from './serviceTarget.js';
+import { projectionLease, projectionLeases, schedulerLease } from './leases/projectionLeases.js';
 
 export interface RunningService {
   /** Where the HTTP API listens. */
@@ -122,15 +123,29 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     Promise.all(runners.map(async (runner) => ({ projection: runner.build, ...(await runner.lag().then(({ events, ms }) => ({ events, seconds: ms / 1000 }))) }))),
   );
 
+  // The scheduler runs on the instance that holds its lease (every instance on its own data folder).
   const schedulerLog = logger.child({ component: 'ring-back-scheduler' });
-  const scheduler = new RingBackScheduler({
-    handler: reportedCommands(handler, metrics, schedulerLog),
-    readStore,
-    runner: timersRunner,
-    observeLateness: (millis) => metrics.observeTimerLateness(millis),
-    log: schedulerLog,
+  const leases = projectionLeases(config, logger.child({ component: 'leases' }));
+  let scheduler: RingBackScheduler | undefined;
+  leases.hold(schedulerLease, {
+    start: async () => {
+      scheduler = new RingBackScheduler({
+        handler: reportedCommands(handler, metrics, schedulerLog),
+        readStore,
+        runner: timersRunner,
+        observeLateness: (millis) => metrics.observeTimerLateness(millis),
+        log: schedulerLog,
+      });
+      await scheduler.start();
+    },
+    stop: async () => {
+      await scheduler?.stop();
+      scheduler = undefined;
+    },
   });
-  await scheduler.start();
+  await leases.started();
+  const leasesHeld = (): readonly string[] => [...leases.held(), ...readSide.leasesHeld()];
+  metrics.useLeaseSource(() => [schedulerLease, ...runners.map((runner) => projectionLease(runner.build))].map((lease) => ({ lease, held: leasesHeld().includes(lease) })));
 
   const kafka: KafkaBridge | undefined = config.kafka
     ? startKafkaBridge({
@@ -159,8 +174,13 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     await probe('eventStore', () => eventStore.headPosition());
     await probe('readStore', () => readStore.query('SELECT 1 AS ok'));
     if (kafka) checks.kafka = await kafka.health();
-    const projections = await projectionReadiness(runners, config.maxProjectionLagEvents);
+    // A projection whose lease another instance holds is that instance's to run and report on.
+    const projections = await projectionReadiness(
+      runners.filter((runner) => readSide.runsHere(runner.build)),
+      config.maxProjectionLagEvents,
+    );
     Object.assign(checks, projections.checks);
+    checks.leases = { ok: true, detail: `held here: ${leasesHeld().join(', ') || 'none'}` };
     return { ready: Object.values(checks).every((check) => check.ok), checks };
   };
 
@@ -191,7 +211,7 @@ export const startService = async (config: Config, options: ServiceOptions = {})
       await http.close();
       occupancyFeed.close();
       await kafka?.stop();
-      await scheduler.stop();
+      await leases.close();
       await readSide.stop();
       await eventStore.close();
       await readStore.close();
