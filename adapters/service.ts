@@ -23,6 +23,7 @@ import type { Config } from './config.js';
 import { createTokenRegistry, type TokenGrant } from './http/auth.js';
 import { readSideOpenApi } from './http/readSideOpenApi.js';
 import { readSideRoutes } from './http/readSideRoutes.js';
+import { CheckpointWait, readYourWrites } from './http/readYourWrites.js';
 import { startKafkaBridge, type KafkaBridge } from './kafka/bridge.js';
 import type { Readiness } from './http/dependencies.js';
 import { buildHttpServer } from './http/server.js';
@@ -50,6 +51,8 @@ export interface RunningService {
   /** The ring-back timers' runner (on this thread) and the read side's (on the read-side thread). */
   readonly runners: readonly RunnerView[];
   readonly http: FastifyInstance;
+  /** The leases this instance holds now: the work it runs of what several instances share. */
+  leases(): readonly string[];
   /** Stop accepting, finish what is in flight, close the stores. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -200,6 +203,8 @@ export const startService = async (config: Config, options: ServiceOptions = {})
   });
 
   await http.register(readSideRoutes, { readStore, eventStore, occupancyFeed, tokens, tenants });
+  const readBuilds = runners.filter((runner) => runner.projection !== ringBackTimersProjection).map((runner) => runner.build);
+  readYourWrites(http, new CheckpointWait({ readStore, builds: readBuilds }));
   const address = await http.listen({ port: config.port, host: config.host });
   const port = Number(new URL(address).port);
   logger.info({ url: address }, 'callpark is listening');
@@ -218,5 +223,5 @@ export const startService = async (config: Config, options: ServiceOptions = {})
       logger.info('stopped');
     })());
 
-  return { url: address, port, ...(adminTokenFile ? { adminTokenFile } : {}), logger, handler, eventStore, readStore, runners, http, stop };
+  return { url: address, port, ...(adminTokenFile ? { adminTokenFile } : {}), logger, handler, eventStore, readStore, runners, http, leases: leasesHeld, stop };
 };
