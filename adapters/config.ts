@@ -27,7 +27,11 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
-  readonly eventStore: ({ readonly kind: 'sqlite'; readonly synchronous: 'full' | 'normal' } | { readonly kind: 'eventstoredb'; readonly connectionString: string }) & {
+  readonly eventStore: (
+    | { readonly kind: 'sqlite'; readonly synchronous: 'full' | 'normal' }
+    | { readonly kind: 'eventstoredb'; readonly connectionString: string }
+    | { readonly kind: 'postgres'; readonly connectionString: string }
+  ) & {
     /** The most one append carries, in bytes (EventStoreDB's MaxAppendSize); the handler splits its batches to fit. */
     readonly maxAppendSize?: number;
   };
@@ -128,7 +132,10 @@ const variables = {
   PORT: { codec: IntegerString(0, 65535), default: '8080' },
   HOST: { codec: Matching('a listen address', /^[0-9A-Za-z.:[\]-]+$/, '0.0.0.0 or ::'), default: '0.0.0.0' },
   CALLPARK_DATA_DIR: { codec: Matching('a directory', /^[^\0]+$/, './data'), default: './data' },
-  EVENTSTORE_CONNECTION_STRING: { codec: Matching('an EventStoreDB connection string', /^esdb(\+discover)?:\/\/\S+$/, 'esdb://host:2113?tls=false'), default: undefined },
+  EVENTSTORE_CONNECTION_STRING: {
+    codec: Matching('an EventStoreDB connection string or a PostgreSQL URL', /^(esdb(\+discover)?|postgres(ql)?):\/\/\S+$/, 'esdb://host:2113?tls=false or postgres://user@host:5432/callpark'),
+    default: undefined,
+  },
   SQLITE_SYNCHRONOUS: { codec: Choice(['full', 'normal']), default: 'full' },
   EVENTSTORE_MAX_APPEND_SIZE: { codec: IntegerString(65_536, 1_073_741_824), default: '1048576' },
   DATABASE_URL: { codec: Matching('a PostgreSQL URL', /^postgres(ql)?:\/\/\S+$/, 'postgres://user@host:5432/callpark'), default: undefined },
@@ -180,7 +187,9 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     host: v.HOST!,
     dataDir: v.CALLPARK_DATA_DIR!,
     eventStore: {
-      ...(v.EVENTSTORE_CONNECTION_STRING ? { kind: 'eventstoredb', connectionString: v.EVENTSTORE_CONNECTION_STRING } : { kind: 'sqlite', synchronous: v.SQLITE_SYNCHRONOUS! }),
+      ...(v.EVENTSTORE_CONNECTION_STRING
+        ? { kind: /^postgres/.test(v.EVENTSTORE_CONNECTION_STRING) ? 'postgres' : 'eventstoredb', connectionString: v.EVENTSTORE_CONNECTION_STRING }
+        : { kind: 'sqlite', synchronous: v.SQLITE_SYNCHRONOUS! }),
       maxAppendSize: v.EVENTSTORE_MAX_APPEND_SIZE!,
     },
     readStore: v.DATABASE_URL ? { kind: 'postgres', url: v.DATABASE_URL, ...(v.DATABASE_SCHEMA ? { schema: v.DATABASE_SCHEMA } : {}) } : { kind: 'sqlite' },

@@ -6,15 +6,25 @@ import type { ReadStore } from '../projections/readStore.js';
 import { SqliteReadStore } from '../projections/sqliteReadStore.js';
 import type { Config } from './config.js';
 import { connectEventStoreDb } from './eventStoreDbEventStore.js';
+import { PostgresEventStore } from './postgresEventStore.js';
 import { SqliteEventStore } from './sqliteEventStore.js';
 
-/** SQLite under the data folder (the embedded default), or EventStoreDB. */
+/** SQLite under the data folder (the embedded default), EventStoreDB, or PostgreSQL (shared by several instances). */
 export const openEventStore = (config: Pick<Config, 'dataDir' | 'eventStore'>): EventStore => {
   const { maxAppendSize } = config.eventStore;
   const limit = maxAppendSize === undefined ? {} : { maxAppendSize };
-  return config.eventStore.kind === 'eventstoredb'
-    ? connectEventStoreDb(config.eventStore.connectionString, limit)
-    : new SqliteEventStore(join(config.dataDir, 'events.sqlite'), { synchronous: config.eventStore.synchronous, ...limit });
+  switch (config.eventStore.kind) {
+    case 'eventstoredb':
+      return connectEventStoreDb(config.eventStore.connectionString, limit);
+    case 'postgres':
+      return new PostgresEventStore({ connectionString: config.eventStore.connectionString, ...limit });
+    case 'sqlite':
+      return new SqliteEventStore(join(config.dataDir, 'events.sqlite'), { synchronous: config.eventStore.synchronous, ...limit });
+    default: {
+      const unknown: never = config.eventStore;
+      throw new Error(`Unknown event store ${JSON.stringify(unknown)}`);
+    }
+  }
 };
 
 /** SQLite under the data folder (the embedded default), or PostgreSQL. */
