@@ -97,7 +97,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
     KAFKA_DIRECTIVES_TOPIC: topics.directives,
     KAFKA_DEAD_LETTER_TOPIC: topics.deadLetter,
     KAFKA_GROUP_ID: id,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
   });
   const made = await Promise.all(Array.from({ length: options.instances ?? 3 }, (_, index) => newInstance(`instance-${index + 1}`, root)));
   const instances = made.map(({ instance }) => instance);
@@ -150,6 +150,9 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
         log = await readTheLog(eventStore);
       }
       for (const instance of instances) await stopInstance(instance);
+      if (process.env.CHAOS_LOG_LEVEL !== undefined) {
+        for (const instance of instances) say(`--- ${instance.name}:\n${instance.logs.filter((line) => /lease|scheduler|timer/i.test(line)).slice(-30).join('\n')}`);
+      }
 
       const directives = await readDirectives(kafka, topics.directives);
       const logFigures = judgeLog(log, traffic.acknowledged);
