@@ -10,6 +10,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EventStore } from '../../domain/eventStore.js';
 import { readSideProjections, readSideRunnerOptions } from '../../projections/readSide.js';
 import { ringBackTimersProjection, ringBackTimersRunnerOptions } from '../../projections/ringBackTimers.js';
+import { checkpointMigrations, checkpointScope } from '../../projections/checkpoints.js';
+import { checkLogFollowed, followedLog } from '../../projections/logFollowed.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { SqliteEventStore } from '../sqliteEventStore.js';
@@ -38,6 +40,15 @@ const run = async (): Promise<void> => {
       if (projection === undefined) throw new Error(`There is no projection called ${name}.`);
       return new ProjectionRunner(stores, projection, projection === ringBackTimersProjection ? ringBackTimersRunnerOptions : readSideRunnerOptions(projection));
     });
+    // On a shared read store the runners may all run elsewhere: this instance still refuses to
+    // start on a read store that follows another log (the runner's start checks it where it runs).
+    if (settings.stores.readStore.kind === 'postgres') {
+      await readStore.migrate(checkpointMigrations, checkpointScope);
+      const logId = await followedLog(eventStore);
+      for (const runner of runners) {
+        await checkLogFollowed(stores, { projection: runner.projection.name, build: runner.build, hasTables: runner.projection.tables.length > 0, logId });
+      }
+    }
     for (const runner of runners) leases.hold(projectionLease(runner.build), { start: () => runner.start(), stop: () => runner.stop() });
     await leases.started();
   } catch (error) {

@@ -31,6 +31,8 @@ export interface ChaosOptions {
 
 export interface ChaosFigures {
   readonly kills: number;
+  /** For each kill, how long until another instance held the scheduler's lease (ms, as seen from outside by polling /readyz). */
+  readonly takeovers: readonly number[];
   readonly unanswered: number;
   readonly log: LogFigures;
   readonly directives: DirectiveFigures;
@@ -103,6 +105,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
   const instances = made.map(({ instance }) => instance);
   const envOf = new Map(made.map(({ instance, dataDir }) => [instance, env(dataDir)]));
   let kills = 0;
+  const takeovers: number[] = [];
   try {
     // One after the other: the first makes the schemas.
     for (const instance of instances) await startInstance(instance, envOf.get(instance)!);
@@ -121,17 +124,27 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
     traffic.start();
     const started = Date.now();
     const killEvery = (options.killEverySeconds ?? 20) * 1000;
-    while (Date.now() - started < options.trafficSeconds * 1000) {
-      await sleep(Math.min(killEvery, options.trafficSeconds * 1000 - (Date.now() - started)));
-      if (Date.now() - started >= options.trafficSeconds * 1000) break;
-      const victim = (await schedulerHolder(instances)) ?? instances[kills % instances.length]!;
+    const restarts: Promise<void>[] = [];
+    // A kill every `killEvery` from the start, whatever the restarts take (they run meanwhile);
+    // never the last live instance.
+    for (let at = killEvery; at < options.trafficSeconds * 1000; at += killEvery) {
+      await sleep(Math.max(0, started + at - Date.now()));
+      while (instances.filter((instance) => instance.live).length < 2) await sleep(100);
+      const victim = (await schedulerHolder(instances)) ?? instances.find((instance) => instance.live)!;
       await killInstance(victim);
       kills++;
       const killedAt = Date.now();
-      say(`${Math.round((killedAt - started) / 1000)} s: SIGKILLed ${victim.name} at ${killedAt} (it ran the ring-back scheduler); ${traffic.acknowledged.length} commands acknowledged so far`);
-      await startInstance(victim, envOf.get(victim)!);
-      say(`  ${victim.name} ready again after ${Date.now() - killedAt} ms`);
+      say(`${Math.round((killedAt - started) / 1000)} s: SIGKILLed ${victim.name} (it ran the ring-back scheduler); ${traffic.acknowledged.length} commands acknowledged so far`);
+      const restart = startInstance(victim, envOf.get(victim)!).then(() => say(`  ${victim.name} ready again ${Date.now() - killedAt} ms after its kill`));
+      restart.catch(() => undefined); // Awaited below, with the others.
+      restarts.push(restart);
+      // The survivors' /readyz names the scheduler's lease once one of them has taken it.
+      while ((await schedulerHolder(instances.filter((instance) => instance !== victim))) === undefined) await sleep(100);
+      takeovers.push(Date.now() - killedAt);
+      say(`  the ring-back scheduler's lease taken over by another instance ${takeovers.at(-1)} ms after the kill`);
     }
+    await sleep(Math.max(0, started + options.trafficSeconds * 1000 - Date.now()));
+    await Promise.all(restarts);
     await traffic.stop();
     say(`traffic stopped: ${traffic.acknowledged.length} commands acknowledged, ${traffic.unanswered} unanswered; waiting for every session to end`);
 
@@ -158,6 +171,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
       const logFigures = judgeLog(log, traffic.acknowledged);
       const figures: ChaosFigures = {
         kills,
+        takeovers,
         unanswered: traffic.unanswered,
         log: logFigures,
         directives: judgeDirectives(log, directives),
@@ -213,7 +227,7 @@ const readDirectives = async (kafka: Kafka, topic: string): Promise<{ directiveI
 export const describe = (figures: ChaosFigures): string => {
   const { log, directives, projections, lateness } = figures;
   return [
-    `chaos figures (${figures.kills} SIGKILLs):`,
+    `chaos figures (${figures.kills} SIGKILLs; the scheduler's lease taken over after ${figures.takeovers.join(', ')} ms):`,
     `  commands acknowledged: ${log.acknowledged}; in the log exactly once: ${log.exactlyOnce}; missing: ${log.missing.length}; doubled: ${log.doubled.length}; requests given up: ${figures.unanswered}`,
     `  events in the log: ${log.events}; park sessions: ${log.sessions} (still open: ${log.sessionsOpen}); orbits held by two live sessions: ${log.orbitConflicts}`,
     `  ring-back timers due: ${log.timersDue}; fired once: ${log.timersFired}; never fired: ${log.timersMissed.length}; overtaken (not fired 5 s after due when the call was picked up or hung up): ${log.timersOvertaken}; fired twice: ${log.timersDoubled.length}`,

@@ -93,6 +93,16 @@ describe.skipIf(!available)('several instances on one deployment', () => {
     expect(await read.json()).toMatchObject({ reason: 'invalid-request' });
   });
 
+  it('refuses to start an instance on another event log, though the projections run elsewhere', async () => {
+    const otherLog = await mkdtemp(join(tmpdir(), 'callpark-cluster-other-'));
+    try {
+      const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', CALLPARK_DATA_DIR: otherLog, DATABASE_URL: postgresTestUrl(), DATABASE_SCHEMA: schema, CALLPARK_TOKENS: `admin@*=${TOKEN}` });
+      await expect(startService(config, { logger: createLogger('warn', 'json') })).rejects.toThrow(/another event log/);
+    } finally {
+      await rm(otherLog, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('hands a stopped instance’s work to the one left', async () => {
     const leaving = a.leases().length > 0 ? a : b;
     const staying = leaving === a ? b : a;
