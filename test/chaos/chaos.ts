@@ -59,6 +59,16 @@ const admin = async <T>(url: string, work: (client: pg.Client) => Promise<T>): P
   }
 };
 
+/** The ring-back timers projection's lag in seconds on the instance that runs it, from /metrics; undefined when none answers. */
+const timersLagSeconds = async (instances: readonly Instance[]): Promise<number | undefined> => {
+  for (const instance of instances.filter((candidate) => candidate.live)) {
+    const text = await fetch(`${instance.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((response) => response.text(), () => '');
+    const lag = /^callpark_projection_lag_seconds\{projection="(ring_back_timers[^"]*)"\} (\S+)$/m.exec(text);
+    if (lag !== null && text.includes(`callpark_lease_held{lease="projection:${lag[1]}"} 1`)) return Number(lag[2]);
+  }
+  return undefined;
+};
+
 /** Which instance holds the ring-back scheduler's lease, as its /readyz says. */
 const schedulerHolder = async (instances: readonly Instance[]): Promise<Instance | undefined> => {
   for (const instance of instances.filter((candidate) => candidate.live)) {
@@ -123,6 +133,15 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
     const traffic = new Traffic({ instances, token: TOKEN, tenants, producer, signalingTopic: topics.signaling });
     traffic.start();
     const started = Date.now();
+    // The timers projection's lag, sampled every 2 s: a timer is fired when the scheduler reads it.
+    const lagSamples: number[] = [];
+    const sampling = (async () => {
+      while (traffic.running) {
+        const lag = await timersLagSeconds(instances);
+        if (lag !== undefined) lagSamples.push(lag * 1000);
+        await sleep(2_000);
+      }
+    })();
     const killEvery = (options.killEverySeconds ?? 20) * 1000;
     const restarts: Promise<void>[] = [];
     // A kill every `killEvery` from the start, whatever the restarts take (they run meanwhile);
@@ -146,6 +165,9 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
     await sleep(Math.max(0, started + options.trafficSeconds * 1000 - Date.now()));
     await Promise.all(restarts);
     await traffic.stop();
+    await sampling;
+    lagSamples.sort((a, b) => a - b);
+    say(`the ring-back timers projection's lag, sampled every 2 s on the instance running it: p50 ${Math.round(lagSamples[Math.floor(lagSamples.length / 2)] ?? 0)} ms, max ${Math.round(lagSamples.at(-1) ?? 0)} ms (${lagSamples.length} samples)`);
     say(`traffic stopped: ${traffic.acknowledged.length} commands acknowledged, ${traffic.unanswered} unanswered; waiting for every session to end`);
 
     // Drain: every session ends (ring backs and expiries), every projection and the directive publisher reach the head.

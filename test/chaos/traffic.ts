@@ -31,7 +31,7 @@ export class Traffic {
   readonly acknowledged: Acknowledged[] = [];
   /** Requests given up after every instance failed them (they may or may not be recorded). */
   unanswered = 0;
-  private running = false;
+  private active = false;
   private readonly inFlight = new Set<Promise<void>>();
   private next = 0;
   private readonly random: () => number;
@@ -40,20 +40,24 @@ export class Traffic {
     this.random = options.random ?? Math.random;
   }
 
+  get running(): boolean {
+    return this.active;
+  }
+
   start(): void {
-    this.running = true;
+    this.active = true;
     const every = 1000 / (this.options.ratePerSecond ?? 4);
     void this.loop(every, () => this.parkOverHttp());
     void this.loop(every, () => this.parkOverKafka());
   }
 
   async stop(): Promise<void> {
-    this.running = false;
+    this.active = false;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
   private async loop(everyMs: number, send: () => Promise<void>): Promise<void> {
-    while (this.running) {
+    while (this.active) {
       const work = send().finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
       await sleep(everyMs * (0.5 + this.random()));
