@@ -75,11 +75,28 @@ const {
   StreamNotFoundError,
   WrongExpectedVersionError,
   MaxAppendSizeExceededError,
+  NotLeaderError,
+  UnavailableError,
+  DeadlineExceededError,
+  CancelledError,
   eventTypeFilter,
   streamNameFilter,
 } = esdb;
 
+/**
+ * The failures after which an append may or may not have been written: a leader change (the
+ * client moves to the leader it is told of, with `nodePreference=leader`), a dropped connection,
+ * a deadline. The append is sent again with the same event ids, which EventStoreDB answers as the
+ * first write when it went through (idempotent write) and writes when it did not: never lost,
+ * never doubled.
+ */
+const RETRYABLE_APPEND_FAILURES = [NotLeaderError, UnavailableError, DeadlineExceededError, CancelledError];
+
 export interface EventStoreDbOptions {
+  /** How many times an append is sent before its failure is thrown (5): see RETRYABLE_APPEND_FAILURES. */
+  readonly appendAttempts?: number;
+  /** The first pause before sending an append again (50 ms), doubled each time up to 2 s. */
+  readonly appendRetryDelayMs?: number;
   /** The server's `MaxAppendSize` (1 MiB by default, as EventStoreDB's). */
   readonly maxAppendSize?: number;
   /** The first wait before resubscribing a dropped subscription; doubled at each failed attempt. */
@@ -225,7 +242,7 @@ export class EventStoreDbEventStore implements EventStore {
     const size = appendSize(events);
     if (size > this.maxAppendSize) throw new AppendTooLarge(streamName, size, this.maxAppendSize);
     try {
-      const result = await this.client.appendToStream(streamName, events.map(toEsdbEvent), { expectedRevision: toEsdbExpectedRevision(expected) });
+      const result = await this.retried(() => this.client.appendToStream(streamName, events.map(toEsdbEvent), { expectedRevision: toEsdbExpectedRevision(expected) }));
       const revision = Number(result.nextExpectedRevision);
       const position = result.position ? toPosition(result.position) : await this.positionOf(streamName, revision);
       return { nextExpectedRevision: revision, position };
@@ -236,6 +253,21 @@ export class EventStoreDbEventStore implements EventStore {
       }
       if (error instanceof MaxAppendSizeExceededError) throw new AppendTooLarge(streamName, size, error.maxAppendSize);
       throw error;
+    }
+  }
+
+  /** Run an append again, after a pause, when it failed in a way that may have left it unwritten. */
+  private async retried<T>(append: () => Promise<T>): Promise<T> {
+    const attempts = Math.max(1, this.options.appendAttempts ?? 5);
+    let delayMs = this.options.appendRetryDelayMs ?? 50;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await append();
+      } catch (error) {
+        if (attempt >= attempts || !RETRYABLE_APPEND_FAILURES.some((failure) => error instanceof failure)) throw error;
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 2_000);
+      }
     }
   }
 

@@ -161,12 +161,15 @@ export class Metrics {
     this.lateness = registry.histogram('callpark_timer_lateness_seconds', 'How late ring-back and expiry timers fired (fire time minus due time), in seconds.', [], LATENESS_BUCKETS);
     this.httpRequests = registry.counter('callpark_http_requests_total', 'HTTP requests, by method, route and status.', ['method', 'route', 'status']);
     this.httpDuration = registry.histogram('callpark_http_request_duration_seconds', 'Time to answer an HTTP request, in seconds, by route.', ['route'], LATENCY_BUCKETS);
+    this.leaseHeld = registry.gauge('callpark_lease_held', 'Whether this instance holds a lease (1) and so runs its work (a projection, the ring-back scheduler), or not (0).', ['lease']);
     this.lagEvents = registry.gauge('callpark_projection_lag_events', 'How far a projection is behind the head of the log, in log positions (events for SQLite).', ['projection']);
     this.lagSeconds = registry.gauge('callpark_projection_lag_seconds', 'How long the oldest event a projection has not yet applied has waited, in seconds.', ['projection']);
   }
 
   private activeParksSource: ActiveParksSource | undefined;
   private projectionLagSource: ProjectionLagSource | undefined;
+  private leaseSource: (() => readonly { readonly lease: string; readonly held: boolean }[]) | undefined;
+  private readonly leaseHeld: Gauge;
   private readonly commands: Counter;
   private readonly rejections: Counter;
   private readonly latency: Histogram;
@@ -208,6 +211,11 @@ export class Metrics {
     this.activeParksSource = source;
   }
 
+  /** Read which leases this instance holds at every scrape (`callpark_lease_held`). */
+  useLeaseSource(source: () => readonly { readonly lease: string; readonly held: boolean }[]): void {
+    this.leaseSource = source;
+  }
+
   /** Read every projection's lag at every scrape. */
   useProjectionLagSource(source: ProjectionLagSource): void {
     this.projectionLagSource = source;
@@ -220,6 +228,7 @@ export class Metrics {
       this.activeParks.clear();
       for (const [tenantId, count] of counts) this.activeParks.set({ tenant: tenantId }, count);
     }
+    for (const { lease, held } of this.leaseSource?.() ?? []) this.leaseHeld.set({ lease }, held ? 1 : 0);
     if (this.projectionLagSource !== undefined) {
       for (const { projection, events, seconds } of await this.projectionLagSource()) {
         this.lagEvents.set({ projection }, events);

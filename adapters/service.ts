@@ -23,6 +23,7 @@ import type { Config } from './config.js';
 import { createTokenRegistry, type TokenGrant } from './http/auth.js';
 import { readSideOpenApi } from './http/readSideOpenApi.js';
 import { readSideRoutes } from './http/readSideRoutes.js';
+import { CheckpointWait, readYourWrites } from './http/readYourWrites.js';
 import { startKafkaBridge, type KafkaBridge } from './kafka/bridge.js';
 import type { Readiness } from './http/dependencies.js';
 import { buildHttpServer } from './http/server.js';
@@ -35,6 +36,7 @@ import { openEventStore, openReadStore } from './stores.js';
 import { reportedCommands } from './scheduler/reportedCommands.js';
 import { RingBackScheduler } from './scheduler/ringBackScheduler.js';
 import { ADMIN_TOKEN_FILE } from './serviceTarget.js';
+import { projectionLease, projectionLeases, schedulerLease } from './leases/projectionLeases.js';
 
 export interface RunningService {
   /** Where the HTTP API listens. */
@@ -49,6 +51,8 @@ export interface RunningService {
   /** The ring-back timers' runner (on this thread) and the read side's (on the read-side thread). */
   readonly runners: readonly RunnerView[];
   readonly http: FastifyInstance;
+  /** The leases this instance holds now: the work it runs of what several instances share. */
+  leases(): readonly string[];
   /** Stop accepting, finish what is in flight, close the stores. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -122,15 +126,29 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     Promise.all(runners.map(async (runner) => ({ projection: runner.build, ...(await runner.lag().then(({ events, ms }) => ({ events, seconds: ms / 1000 }))) }))),
   );
 
+  // The scheduler runs on the instance that holds its lease (every instance on its own data folder).
   const schedulerLog = logger.child({ component: 'ring-back-scheduler' });
-  const scheduler = new RingBackScheduler({
-    handler: reportedCommands(handler, metrics, schedulerLog),
-    readStore,
-    runner: timersRunner,
-    observeLateness: (millis) => metrics.observeTimerLateness(millis),
-    log: schedulerLog,
+  const leases = projectionLeases(config, logger.child({ component: 'leases' }));
+  let scheduler: RingBackScheduler | undefined;
+  leases.hold(schedulerLease, {
+    start: async () => {
+      scheduler = new RingBackScheduler({
+        handler: reportedCommands(handler, metrics, schedulerLog),
+        readStore,
+        runner: timersRunner,
+        observeLateness: (millis) => metrics.observeTimerLateness(millis),
+        log: schedulerLog,
+      });
+      await scheduler.start();
+    },
+    stop: async () => {
+      await scheduler?.stop();
+      scheduler = undefined;
+    },
   });
-  await scheduler.start();
+  await leases.started();
+  const leasesHeld = (): readonly string[] => [...leases.held(), ...readSide.leasesHeld()];
+  metrics.useLeaseSource(() => [schedulerLease, ...runners.map((runner) => projectionLease(runner.build))].map((lease) => ({ lease, held: leasesHeld().includes(lease) })));
 
   const kafka: KafkaBridge | undefined = config.kafka
     ? startKafkaBridge({
@@ -159,8 +177,13 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     await probe('eventStore', () => eventStore.headPosition());
     await probe('readStore', () => readStore.query('SELECT 1 AS ok'));
     if (kafka) checks.kafka = await kafka.health();
-    const projections = await projectionReadiness(runners, config.maxProjectionLagEvents);
+    // A projection whose lease another instance holds is that instance's to run and report on.
+    const projections = await projectionReadiness(
+      runners.filter((runner) => readSide.runsHere(runner.build)),
+      config.maxProjectionLagEvents,
+    );
     Object.assign(checks, projections.checks);
+    checks.leases = { ok: true, detail: `held here: ${leasesHeld().join(', ') || 'none'}` };
     return { ready: Object.values(checks).every((check) => check.ok), checks };
   };
 
@@ -180,6 +203,8 @@ export const startService = async (config: Config, options: ServiceOptions = {})
   });
 
   await http.register(readSideRoutes, { readStore, eventStore, occupancyFeed, tokens, tenants, ...(config.longWaitSeconds === undefined ? {} : { longWaitSeconds: config.longWaitSeconds }) });
+  const readBuilds = runners.filter((runner) => runner.projection !== ringBackTimersProjection).map((runner) => runner.build);
+  readYourWrites(http, new CheckpointWait({ readStore, builds: readBuilds }));
   const address = await http.listen({ port: config.port, host: config.host });
   const port = Number(new URL(address).port);
   logger.info({ url: address }, 'callpark is listening');
@@ -191,12 +216,12 @@ export const startService = async (config: Config, options: ServiceOptions = {})
       await http.close();
       occupancyFeed.close();
       await kafka?.stop();
-      await scheduler.stop();
+      await leases.close();
       await readSide.stop();
       await eventStore.close();
       await readStore.close();
       logger.info('stopped');
     })());
 
-  return { url: address, port, ...(adminTokenFile ? { adminTokenFile } : {}), logger, handler, eventStore, readStore, runners, http, stop };
+  return { url: address, port, ...(adminTokenFile ? { adminTokenFile } : {}), logger, handler, eventStore, readStore, runners, http, leases: leasesHeld, stop };
 };

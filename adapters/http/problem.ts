@@ -32,6 +32,7 @@ export const requestProblemReasons = [
   'idempotency-key-reused',
   'busy',
   'not-ready',
+  'projection-behind',
   'internal-error',
 ] as const;
 export type RequestProblemReason = (typeof requestProblemReasons)[number];
@@ -106,6 +107,12 @@ export const problems = {
     ),
   busy: (): Problem => make('busy', 'Busy', 503, 'Other writers kept changing this tenant; nothing was recorded for this request. Try again.'),
   notReady: (checks: unknown): Problem => make('not-ready', 'Not ready', 503, 'The service is not ready: `checks` names what does not work (a store that does not answer, a Kafka partition that cannot advance, a projection behind) and why.', { checks }),
+  invalidPosition: (header: string): Problem =>
+    make('invalid-request', 'Invalid request', 400, `The ${header} header is not a position this service answered with: it is one or two decimal numbers joined by a dot.`, {
+      errors: [{ path: `$headers.${header}`, message: 'not a position' }],
+    }),
+  projectionBehind: (position: string, waitedMs: number): Problem =>
+    make('projection-behind', 'The read side is behind', 503, `The read side has not reached position ${position} within ${waitedMs} ms; nothing is wrong with the request: try it again.`),
   internal: (): Problem => make('internal-error', 'Internal error', 500, 'Something went wrong on our side; it has been logged.'),
 };
 

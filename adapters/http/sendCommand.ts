@@ -9,6 +9,7 @@ import type { CallParkCommand } from '../../domain/commands.js';
 import type { CallParkEvent } from '../../domain/events.js';
 import type { CommandOutcome } from '../commandHandler.js';
 import { answerFor } from './commandAnswer.js';
+import { POSITION_HEADER, positionToken } from './readYourWrites.js';
 import type { HttpDependencies } from './dependencies.js';
 import { REPLAYED_HEADER, replayFits } from './idempotency.js';
 import { ProblemError, problems } from './problem.js';
@@ -49,5 +50,6 @@ export const sendCommand = async (dependencies: HttpDependencies, request: Fasti
   const answer = answerFor(command, outcome, dependencies.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
   reply.code(answer.status).headers(answer.headers);
   if (outcome.duplicate) reply.header(REPLAYED_HEADER, 'true');
+  if (outcome.position !== undefined) reply.header(POSITION_HEADER, positionToken(outcome.position));
   return reply.send(answer.body);
 };

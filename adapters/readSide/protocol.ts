@@ -33,7 +33,8 @@ export type ToReadSide =
 
 /** Read-side thread to main thread. */
 export type FromReadSide =
-  | { readonly kind: 'started'; readonly statuses: readonly RunnerStatus[] }
+  /** `leases`: the projections' leases this instance holds (`projection:<build>`), whose runners run here. */
+  | { readonly kind: 'started'; readonly statuses: readonly RunnerStatus[]; readonly leases: readonly string[] }
   | { readonly kind: 'start-failed'; readonly message: string }
   | {
       readonly kind: 'applied';
@@ -44,6 +45,6 @@ export type FromReadSide =
       readonly events: readonly RecordedEvent[];
       readonly status: RunnerStatus;
     }
-  | { readonly kind: 'statuses'; readonly statuses: readonly RunnerStatus[] }
+  | { readonly kind: 'statuses'; readonly statuses: readonly RunnerStatus[]; readonly leases: readonly string[] }
   | { readonly kind: 'answer'; readonly id: number; readonly lag?: Lag; readonly error?: string }
-  | { readonly kind: 'stopped'; readonly statuses: readonly RunnerStatus[] };
+  | { readonly kind: 'stopped'; readonly statuses: readonly RunnerStatus[]; readonly leases: readonly string[] };

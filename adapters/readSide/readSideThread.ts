@@ -17,6 +17,7 @@ import type { Position } from '../../domain/eventStore.js';
 import { buildName, type Projection } from '../../projections/projection.js';
 import type { AppliedBatch, Lag, ProjectionRunner, RunnerStatus } from '../../projections/runner.js';
 import { compiledModule, workerExecArgv } from '../workerModule.js';
+import { projectionLease } from '../leases/projectionLeases.js';
 import type { FromReadSide, ReadSideWorkerData, StoreSettings, ToReadSide } from './protocol.js';
 
 /** What the service needs of a projection runner, wherever it runs. */
@@ -99,6 +100,7 @@ export class ReadSideThread {
   private nextQuestion = 0;
   private readonly appends = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   private gone: string | undefined;
+  private leases: readonly string[] = [];
   private stopping: Promise<void> | undefined;
   private onStopped: (() => void) | undefined;
 
@@ -118,13 +120,14 @@ export class ReadSideThread {
   private started(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const byBuild = new Map(this.runners.map((runner) => [runner.build, runner]));
-      const report = (statuses: readonly RunnerStatus[]): void => {
+      const report = (statuses: readonly RunnerStatus[], leases: readonly string[]): void => {
         for (const status of statuses) byBuild.get(status.build)?.reported(status);
+        this.leases = leases;
       };
       this.worker.on('message', (message: FromReadSide) => {
         switch (message.kind) {
           case 'started':
-            report(message.statuses);
+            report(message.statuses, message.leases);
             return resolve();
           case 'start-failed':
             this.lose(`the read side could not start: ${message.message}`);
@@ -132,7 +135,7 @@ export class ReadSideThread {
           case 'applied':
             return byBuild.get(message.build)?.applied(message);
           case 'statuses':
-            return report(message.statuses);
+            return report(message.statuses, message.leases);
           case 'answer': {
             const question = this.questions.get(message.id);
             this.questions.delete(message.id);
@@ -141,7 +144,7 @@ export class ReadSideThread {
             return;
           }
           case 'stopped':
-            report(message.statuses);
+            report(message.statuses, message.leases);
             this.onStopped?.();
             return;
           default: {
@@ -160,6 +163,16 @@ export class ReadSideThread {
         reject(new Error(`The read-side thread exited (${code}) before it started.`));
       });
     });
+  }
+
+  /** The projections' leases this instance holds (as of the thread's last report, at most a second old). */
+  leasesHeld(): readonly string[] {
+    return this.leases;
+  }
+
+  /** Whether this instance runs the runner of `build` (holds its lease). */
+  runsHere(build: string): boolean {
+    return this.leases.includes(projectionLease(build));
   }
 
   /** Events were appended: the thread's subscriptions look for them at once. */

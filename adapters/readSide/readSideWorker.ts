@@ -10,10 +10,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EventStore } from '../../domain/eventStore.js';
 import { readSideProjections, readSideRunnerOptions } from '../../projections/readSide.js';
 import { ringBackTimersProjection, ringBackTimersRunnerOptions } from '../../projections/ringBackTimers.js';
+import { checkpointMigrations, checkpointScope } from '../../projections/checkpoints.js';
+import { checkLogFollowed, followedLog } from '../../projections/logFollowed.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 import { SqliteEventStore } from '../sqliteEventStore.js';
 import { openEventStore, openReadStore } from '../stores.js';
+import { projectionLease, projectionLeases } from '../leases/projectionLeases.js';
 import type { FromReadSide, ReadSideWorkerData, ToReadSide } from './protocol.js';
 
 const STATUS_EVERY_MS = 1_000;
@@ -27,6 +30,7 @@ const run = async (): Promise<void> => {
   let eventStore: EventStore | undefined;
   let readStore: ReadStore | undefined;
   let runners: ProjectionRunner[] = [];
+  const leases = projectionLeases(settings.stores);
   try {
     eventStore = openEventStore(settings.stores);
     readStore = await openReadStore(settings.stores);
@@ -36,9 +40,19 @@ const run = async (): Promise<void> => {
       if (projection === undefined) throw new Error(`There is no projection called ${name}.`);
       return new ProjectionRunner(stores, projection, projection === ringBackTimersProjection ? ringBackTimersRunnerOptions : readSideRunnerOptions(projection));
     });
-    for (const runner of runners) await runner.start();
+    // On a shared read store the runners may all run elsewhere: this instance still refuses to
+    // start on a read store that follows another log (the runner's start checks it where it runs).
+    if (settings.stores.readStore.kind === 'postgres') {
+      await readStore.migrate(checkpointMigrations, checkpointScope);
+      const logId = await followedLog(eventStore);
+      for (const runner of runners) {
+        await checkLogFollowed(stores, { projection: runner.projection.name, build: runner.build, hasTables: runner.projection.tables.length > 0, logId });
+      }
+    }
+    for (const runner of runners) leases.hold(projectionLease(runner.build), { start: () => runner.start(), stop: () => runner.stop() });
+    await leases.started();
   } catch (error) {
-    for (const runner of runners) await runner.stop().catch(() => undefined);
+    await leases.close().catch(() => undefined);
     await eventStore?.close().catch(() => undefined);
     await readStore?.close().catch(() => undefined);
     post({ kind: 'start-failed', message: errorText(error) });
@@ -62,7 +76,7 @@ const run = async (): Promise<void> => {
       }),
     );
   }
-  const reporting = setInterval(() => post({ kind: 'statuses', statuses: statuses() }), STATUS_EVERY_MS);
+  const reporting = setInterval(() => post({ kind: 'statuses', statuses: statuses(), leases: leases.held() }), STATUS_EVERY_MS);
   let stopped = false;
   void (async () => {
     // Wake the subscriptions whenever the main thread has appended (see ReadSideWorkerData.appends).
@@ -105,11 +119,11 @@ const run = async (): Promise<void> => {
         clearInterval(reporting);
         void (async () => {
           try {
-            for (const runner of runners) await runner.stop();
+            await leases.close();
           } finally {
             await opened.eventStore.close().catch(() => undefined);
             await opened.readStore.close().catch(() => undefined);
-            post({ kind: 'stopped', statuses: statuses() });
+            post({ kind: 'stopped', statuses: statuses(), leases: [] });
             port.close();
           }
         })();
@@ -120,7 +134,7 @@ const run = async (): Promise<void> => {
       }
     }
   });
-  post({ kind: 'started', statuses: statuses() });
+  post({ kind: 'started', statuses: statuses(), leases: leases.held() });
 };
 
 void run();

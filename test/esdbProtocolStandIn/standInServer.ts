@@ -12,11 +12,12 @@
  * A single-node connection string (`esdb://host:port?tls=false`) makes the client talk to that node
  * directly: it asks no gossip, so the stand-in needs none.
  */
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { appendRpc } from './appendRpc.js';
 import { batchAppendRpc } from './batchAppendRpc.js';
 import { ServerFeaturesService, StreamsService } from './generatedProtocol.js';
 import { readRpc } from './readRpc.js';
+import { rpcError } from './rpcErrors.js';
 import { readMethod } from './readResponse.js';
 import { serverFeaturesRpc } from './serverFeaturesRpc.js';
 import { seedSystemEvents } from './systemEvents.js';
@@ -33,11 +34,20 @@ export interface EsdbProtocolStandInOptions {
   readonly seedSystemEvents?: boolean;
 }
 
+export type AppendFault = 'not-leader' | 'drop-after-write';
+
 export interface EsdbProtocolStandIn {
   /** A single-node, insecure connection string for `@eventstore/db-client`. */
   readonly connectionString: string;
   /** Cut every open connection (GOAWAY, then reset), failing the calls in flight; the server keeps listening. */
   dropConnections(): Promise<void>;
+  /**
+   * Make the next appends (unary Append, as the client sends them with `batchAppend: false`) fail,
+   * one fault each, in order: `not-leader` answers NotLeader naming this server as the leader
+   * (nothing written); `drop-after-write` writes the events, then cuts every connection before
+   * answering, so the client never hears of the write.
+   */
+  injectAppendFaults(faults: readonly AppendFault[]): void;
   /** How many calls each RPC received so far, by method name (`append`, `batchAppend`, `read`, `getSupportedMethods`). */
   calls(): Readonly<Record<string, number>>;
   stop(): Promise<void>;
@@ -58,9 +68,26 @@ export const startEsdbProtocolStandIn = async (options: EsdbProtocolStandInOptio
     }) as Handler;
 
   const server = new Server();
+  const faults: AppendFault[] = [];
+  const where = { address: '' };
+  const append = appendRpc({ log, maxAppendSize });
+  const faulty: typeof append = (call, callback) => {
+    const fault = faults.shift();
+    if (fault === undefined) return append(call, callback);
+    if (fault === 'not-leader') {
+      const [host, port] = where.address.split(':') as [string, string];
+      call.on('data', () => undefined);
+      call.on('end', () => callback(rpcError(status.NOT_FOUND, 'Leader info available', { exception: 'not-leader', 'leader-endpoint-host': host, 'leader-endpoint-port': port })));
+      return;
+    }
+    append(call, (error, response) => {
+      if (error) return callback(error, response);
+      server.drain(where.address, 0);
+    });
+  };
   const streams: UntypedServiceImplementation = {
     read: counted('read', readRpc(log)),
-    append: counted('append', appendRpc({ log, maxAppendSize })),
+    append: counted('append', faulty),
   };
   if (batchAppend) streams.batchAppend = counted('batchAppend', batchAppendRpc({ log, maxAppendSize }));
   server.addService({ ...StreamsService, read: readMethod }, streams);
@@ -73,6 +100,7 @@ export const startEsdbProtocolStandIn = async (options: EsdbProtocolStandInOptio
     server.bindAsync(`${HOST}:0`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   const address = `${HOST}:${port}`;
+  where.address = address;
 
   return {
     connectionString: `esdb://${address}?tls=false`,
@@ -81,6 +109,7 @@ export const startEsdbProtocolStandIn = async (options: EsdbProtocolStandInOptio
       // Let the resets reach the sockets before the caller carries on.
       await new Promise((resolve) => setTimeout(resolve, 20));
     },
+    injectAppendFaults: (next) => void faults.push(...next),
     calls: () => ({ ...calls }),
     stop: async () => {
       server.forceShutdown();

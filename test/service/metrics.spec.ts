@@ -27,6 +27,7 @@ describe('the service’s metrics', () => {
       callpark_http_request_duration_seconds: 'histogram',
       callpark_projection_lag_events: 'gauge',
       callpark_projection_lag_seconds: 'gauge',
+      callpark_lease_held: 'gauge',
     });
     expect(exposition).toContain('callpark_commands_total{command="ParkCall",outcome="accepted",source="request"} 1');
     expect(exposition).toContain('callpark_command_rejections_total{command="ParkCall",reason="no-free-orbit"} 1');

@@ -1,0 +1,60 @@
+/**
+ * Leases: work that one instance at a time should do (a projection's runner, the ring-back
+ * scheduler), when several service instances share one deployment. An instance runs a piece of
+ * work while it holds that work's lease, and stops it as soon as it may have lost the lease; when
+ * an instance dies, another one takes its leases over within a few seconds.
+ *
+ * A lease is an optimisation of who works, not what keeps the records exact: a projection's
+ * checkpoint moves by compare-and-set in the transaction that writes its rows, and a timer's
+ * command id is deterministic, so two instances that both believe they hold a lease for a moment
+ * (a network partition) still record nothing twice.
+ */
+
+/** Work run while a lease is held: started when it is taken, stopped when it is lost or given up. */
+export interface LeasedWork {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Leases {
+  /** Run `work` whenever this instance holds the lease called `name`. */
+  hold(name: string, work: LeasedWork): void;
+  /** The names of the leases this instance holds now. */
+  held(): readonly string[];
+  /** Stop every piece of work and give every lease up. */
+  close(): Promise<void>;
+}
+
+/** Where a lease's life is told (a pino logger fits). */
+export interface LeaseLog {
+  info(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+export const silentLeaseLog: LeaseLog = { info: () => undefined, warn: () => undefined };
+
+/**
+ * The embedded deployment: one instance owns its data folder, so it holds every lease from the
+ * start. `hold` starts the work at once; a failure to start is the caller's (as before leases).
+ */
+export class SoleLeases implements Leases {
+  private readonly works = new Map<string, LeasedWork>();
+
+  hold(name: string, work: LeasedWork): void {
+    this.works.set(name, work);
+  }
+
+  /** Start every piece of work; rejects with the first one's failure. */
+  async startAll(): Promise<void> {
+    for (const work of this.works.values()) await work.start();
+  }
+
+  held(): readonly string[] {
+    return [...this.works.keys()];
+  }
+
+  async close(): Promise<void> {
+    for (const work of this.works.values()) await work.stop();
+    this.works.clear();
+  }
+}
