@@ -6,6 +6,9 @@
  *
  * The projection writes one row per event (a call history), so the baseline can insert exactly
  * the rows the runner writes: 500 rows a statement, one statement a transaction, in both.
+ *
+ * The runner reads its log from the SQLite event store, as the service's read side does: a data
+ * file written by the service's SqliteEventStore before the measures, opened again to be read.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
-import type { RecordedEvent } from '../../domain/eventStore.js';
+import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import type { EventStore, RecordedEvent } from '../../domain/eventStore.js';
 import { PostgresReadStore } from '../../projections/postgresReadStore.js';
 import type { Projection, Tables } from '../../projections/projection.js';
 import { values, type ReadStore, type SqlValue } from '../../projections/readStore.js';
@@ -58,13 +61,24 @@ const historyProjection = (name: string, mode: 'batch' | 'event' = 'batch'): Pro
   return { ...base, handle: async (events, tx, t) => void (await tx.execute(insertRows(t('call_history'), events.length), parametersOf(events, pushEvent))) };
 };
 
-/** The log the runner reads, and the same rows for the baseline. */
-const prepareLog = async (): Promise<{ eventStore: InMemoryEventStore; rows: SqlValue[][] }> => {
-  const eventStore = new InMemoryEventStore();
-  for (let i = 0; i < EVENTS; i++) {
-    const type = TYPES[(i / STREAMS) % TYPES.length | 0]!;
-    await eventStore.appendToStream(`orbit-${i % STREAMS}`, [{ id: randomUUID(), type, data: { n: i } }]);
+/**
+ * The log the runner reads, written into `folder` by the SQLite event store and opened again, and
+ * the same rows for the baseline. Each round appends one event to every stream, all at once (the
+ * store commits them in a few group commits).
+ */
+const prepareLog = async (folder: string): Promise<{ eventStore: SqliteEventStore; rows: SqlValue[][] }> => {
+  const file = join(folder, 'events.db');
+  const writer = new SqliteEventStore(file, { synchronous: 'normal' });
+  for (let round = 0; round * STREAMS < EVENTS; round++) {
+    const type = TYPES[round % TYPES.length]!;
+    await Promise.all(
+      Array.from({ length: Math.min(STREAMS, EVENTS - round * STREAMS) }, (_, stream) =>
+        writer.appendToStream(`orbit-${stream}`, [{ id: randomUUID(), type, data: { n: round * STREAMS + stream } }]),
+      ),
+    );
   }
+  await writer.close();
+  const eventStore = new SqliteEventStore(file, { synchronous: 'full' });
   const rows: SqlValue[][] = [];
   const subscription = eventStore.subscribeToAll();
   for await (const event of subscription) {
@@ -81,7 +95,7 @@ const eventsPerSecond = async (work: () => Promise<void>): Promise<number> => {
   return EVENTS / (Number(process.hrtime.bigint() - started) / 1e9);
 };
 
-const runnerCase = (eventStore: InMemoryEventStore, readStore: ReadStore, mode: 'batch' | 'event') => {
+const runnerCase = (eventStore: EventStore, readStore: ReadStore, mode: 'batch' | 'event') => {
   let run = 0;
   return async (): Promise<number> => {
     run++;
@@ -110,7 +124,7 @@ const measure = async (samples: number, cases: readonly { name: string; sample: 
 };
 
 const notes = (dialect: string, samples: number): string[] => [
-  `${EVENTS.toLocaleString('en-US')} events over ${STREAMS.toLocaleString('en-US')} streams from the in-memory store; one row per event; ${BATCH} rows a transaction in every case.`,
+  `${EVENTS.toLocaleString('en-US')} events over ${STREAMS.toLocaleString('en-US')} streams, read from the SQLite event store's file; one row per event; ${BATCH} rows a transaction in every case.`,
   `baseline: the same rows, precomputed, inserted through the ${dialect} driver directly, ${BATCH} to a multi-row INSERT, one INSERT a transaction.`,
   `each sample builds a fresh table (its creation is timed); ${samples} samples after ${WARMUP} warm-up, cases taken in turns.`,
 ];
@@ -119,7 +133,7 @@ const sqliteSuite: BenchSuite = {
   name: 'projection runner → SQLite',
   async run(): Promise<SuiteResult> {
     const folder = await mkdtemp(join(tmpdir(), 'callpark-bench-projections-'));
-    const { eventStore, rows } = await prepareLog();
+    const { eventStore, rows } = await prepareLog(folder);
     const readStore = await SqliteReadStore.open(join(folder, 'read.db'));
     const raw = new Database(join(folder, 'read.db'));
     raw.pragma('journal_mode = WAL');
@@ -180,7 +194,8 @@ const postgresSuite: BenchSuite = {
       return { suite: this.name, cases: [], notes: ['skipped: PostgreSQL is not available.'] };
     }
     const schema = `bench_projections_${randomBytes(4).toString('hex')}`;
-    const { eventStore, rows } = await prepareLog();
+    const folder = await mkdtemp(join(tmpdir(), 'callpark-bench-projections-'));
+    const { eventStore, rows } = await prepareLog(folder);
     const readStore = await PostgresReadStore.open({ connectionString: postgresTestUrl(), schema, max: 2 });
     const raw = new pg.Client({ connectionString: postgresTestUrl(), options: `-c search_path=${schema}` });
     await raw.connect();
@@ -217,6 +232,7 @@ const postgresSuite: BenchSuite = {
       await readStore.dropSchema();
       await readStore.close();
       await eventStore.close();
+      await rm(folder, { recursive: true, force: true });
     }
   },
 };

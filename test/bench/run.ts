@@ -23,7 +23,9 @@ const describeTarget = (suite: SuiteResult, item: SuiteResult['cases'][number]):
   if (!target) return '';
   const bound = [target.atLeast !== undefined ? `>= ${target.atLeast}` : '', target.atMost !== undefined ? `<= ${target.atMost}` : ''].filter(Boolean).join(' ');
   const met = meetsTarget(suite, item);
-  return `${target.of} ${bound}: ${met === undefined ? 'n/a' : met ? 'met' : 'MISSED'}`;
+  // A figure judged against a target is the median of at least three samples (HELPERS.md).
+  const few = item.samples.length < 3 ? ` (${item.samples.length} sample${item.samples.length === 1 ? '' : 's'}: not a figure)` : '';
+  return `${target.of} ${bound}: ${met === undefined ? 'n/a' : met ? 'met' : 'MISSED'}${few}`;
 };
 
 const runFile = async (file: string): Promise<SuiteResult[]> => {
