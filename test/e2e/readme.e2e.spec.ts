@@ -59,7 +59,7 @@ describe('the README', () => {
     expect(stdout, transcript).toMatch(/"commandId":"evt-1","outcome":"parked",.*"orbit":\{"code":"10","number":10\}/);
     expect(stdout, transcript).toMatch(/"commandId":"evt-2","outcome":"retrieved",.*"retriever":\{"userId":"bob@contoso.com"/);
     expect(stdout, transcript).toMatch(/"status":"expired",.*"timeline":\[\{"type":"Parked",.*\{"type":"RingBackStarted",.*\{"type":"Expired",.*"fallback":"voicemail"/);
-    expect(stdout, transcript).toMatch(/^callpark_commands_total\{command="ParkCall",outcome="accepted"\} \d+/m);
+    expect(stdout, transcript).toMatch(/^callpark_commands_total\{command="ParkCall",outcome="accepted",source="request"\} \d+/m);
     expect(stdout, transcript).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
     expect(stdout, transcript).toMatch(/"pickupRangeStart": 500/);
     expect(stderr, transcript).toContain('rebuilt and swapped in');
