@@ -36,6 +36,7 @@ import { openConnection, type Synchronous } from './sqlite/connection.js';
 import { EventIdConflict } from './sqlite/eventIdConflict.js';
 import { readOrCreateLogIdentity } from './sqlite/logIdentity.js';
 import { GroupCommit } from './sqlite/groupCommit.js';
+import { RecentAppends } from './sqlite/recentAppends.js';
 import { positionAt, serializeEvent, storedEventColumns, toRecordedEvent, type StoredEventRow } from './sqlite/storedEvent.js';
 
 export { EventIdConflict } from './sqlite/eventIdConflict.js';
@@ -80,6 +81,7 @@ export class SqliteEventStore implements EventStore {
   private readonly groupCommit: GroupCommit;
   private readonly appendThread: AppendThread | undefined;
   private readonly signal = new AppendSignal();
+  private readonly recentAppends = new RecentAppends();
   private readonly committedListeners = new Set<() => void>();
   private readonly readForwards: Database.Statement<[string, number, number], StoredEventRow>;
   private readonly readBackwards: Database.Statement<[string, number, number], StoredEventRow>;
@@ -142,6 +144,7 @@ export class SqliteEventStore implements EventStore {
     const repeated = duplicateIdWithin(events);
     if (repeated !== undefined) throw new EventIdConflict(repeated, streamName);
     const serialized = events.map(serializeEvent);
+    serialized.forEach((event, index) => this.recentAppends.remember(event, events[index]!.data, events[index]!.metadata));
     // Measured as appendSize does (metadata left out counts nothing), from the JSON already written.
     const size = serialized.reduce((total, event, index) => total + Buffer.byteLength(event.data) + (events[index]!.metadata === undefined ? 0 : Buffer.byteLength(event.metadata)) + event.type.length * 2, 0);
     if (size > this.maxAppendSize) throw new AppendTooLarge(streamName, size, this.maxAppendSize);
@@ -178,6 +181,7 @@ export class SqliteEventStore implements EventStore {
       signal: this.signal,
       head: () => this.lastPosition.get() ?? 0n,
       isOpen: () => !this.closed,
+      recordedEvent: (row) => this.recentAppends.recordedEvent(row),
     };
     return catchUpSubscription(source, options, { pageSize: this.pageSize, pollIntervalMs: this.pollIntervalMs });
   }

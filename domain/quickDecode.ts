@@ -42,8 +42,73 @@ export const withQuick = <C extends t.Decoder<unknown, unknown>>(codec: C, quick
 /** For a codec that decodes an input to itself exactly when `is` holds (validate is `is(u) ? success(u) : failure`). */
 export const decodesToItself = <C extends t.Mixed>(codec: C): C => withQuick(codec, (input) => (codec.is(input) ? input : REFUSED));
 
+const withQuickOf = (codec: t.Mixed, quick: QuickDecoder): QuickDecoder => {
+  quickDecoders.set(codec, quick);
+  return quick;
+};
+
 /** io-ts's own primitives decode an input to itself exactly when `is` holds. */
 const identityTags = new Set(['StringType', 'NumberType', 'BooleanType', 'NullType', 'LiteralType']);
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** t.type: every property through its own quick decoder; the input itself unless one changed, else a copy (as io-ts answers). */
+const quickInterface = (props: t.Props): QuickDecoder => {
+  const entries = Object.entries(props).map(([key, codec]) => [key, quickOf(codec)] as const);
+  return (u) => {
+    if (typeof u !== 'object' || u === null || Array.isArray(u)) return REFUSED;
+    const record = u as Record<string, unknown>;
+    let value = record;
+    for (const [key, quick] of entries) {
+      const given = record[key];
+      const decoded = quick(given);
+      if (decoded === REFUSED) return REFUSED;
+      if (decoded !== given || (decoded === undefined && !hasOwn.call(record, key))) {
+        if (value === record) value = { ...record };
+        value[key] = decoded;
+      }
+    }
+    return value;
+  };
+};
+
+/** t.array: each item through the item's quick decoder; the input itself unless an item changed. */
+const quickArray = (item: t.Mixed): QuickDecoder => {
+  const quick = quickOf(item);
+  return (u) => {
+    if (!Array.isArray(u)) return REFUSED;
+    let value: unknown[] = u;
+    for (let i = 0; i < u.length; i++) {
+      const given: unknown = u[i];
+      const decoded = quick(given);
+      if (decoded === REFUSED) return REFUSED;
+      if (decoded !== given) {
+        if (value === u) value = u.slice();
+        value[i] = decoded;
+      }
+    }
+    return value;
+  };
+};
+
+/** t.tuple: as io-ts, components beyond the tuple's are dropped. */
+const quickTuple = (types: readonly t.Mixed[]): QuickDecoder => {
+  const quicks = types.map(quickOf);
+  return (u) => {
+    if (!Array.isArray(u)) return REFUSED;
+    let value: unknown[] = u.length > quicks.length ? u.slice(0, quicks.length) : u;
+    for (let i = 0; i < quicks.length; i++) {
+      const given: unknown = u[i];
+      const decoded = quicks[i]!(given);
+      if (decoded === REFUSED) return REFUSED;
+      if (decoded !== given) {
+        if (value === u) value = u.slice();
+        value[i] = decoded;
+      }
+    }
+    return value;
+  };
+};
 
 /** The quick decoder of any codec: its own, an identity check for io-ts's primitives, else its `validate` with a bare context. */
 export const quickOf = (codec: t.Mixed): QuickDecoder => {
@@ -51,6 +116,17 @@ export const quickOf = (codec: t.Mixed): QuickDecoder => {
   if (own !== undefined) return own;
   const tag = (codec as { _tag?: unknown })._tag;
   if (typeof tag === 'string' && identityTags.has(tag)) return quickDecoders.get(decodesToItself(codec))!;
+  // io-ts's containers, walked without its contexts and Eithers (a snapshot's state is made of them).
+  if (tag === 'InterfaceType') return withQuickOf(codec, quickInterface((codec as t.InterfaceType<t.Props>).props));
+  if (tag === 'ArrayType') return withQuickOf(codec, quickArray((codec as t.ArrayType<t.Mixed>).type));
+  if (tag === 'TupleType') return withQuickOf(codec, quickTuple((codec as unknown as t.TupleType<t.Mixed[]>).types));
+  // A union of primitives: the first that takes the input, as io-ts tries them (no tags to index by).
+  if (tag === 'UnionType') {
+    const members = (codec as t.UnionType<t.Mixed[]>).types;
+    if (members.every((member) => identityTags.has(String((member as { _tag?: unknown })._tag)))) {
+      return withQuickOf(codec, (input) => (members.some((member) => member.is(input)) ? input : REFUSED));
+    }
+  }
   const context: t.Context = [{ key: '', type: codec, actual: undefined }];
   return (input) => {
     const result = codec.validate(input, context);

@@ -12,6 +12,7 @@ import { decode, oneOf, type DecodeError } from './codec.js';
 import { Party } from './commands.js';
 import { Capabilities, Endpoint, Media } from './endpoint.js';
 import { PolicySettings } from './parkPolicy.js';
+import { quickOf, quickPathOff, REFUSED } from './quickDecode.js';
 
 export const SNAPSHOT_SCHEMA_VERSION = 4;
 
@@ -87,7 +88,18 @@ export const encodeState = (state: CallParkState): StoredState =>
     sessions: [...state.sessions.values()].map((session) => ({ ...session })),
   });
 
-export const decodeState = (stored: unknown): E.Either<DecodeError, CallParkState> =>
+const quickStoredState = quickOf(StoredState);
+
+/**
+ * The state from its stored form: through the quick path (quickDecode.ts), io-ts's own walk only
+ * when that refuses, to say what is wrong. A cold load of a tenant decodes its snapshot whole.
+ */
+export const decodeState = (stored: unknown): E.Either<DecodeError, CallParkState> => {
+  const quick = quickPathOff() ? REFUSED : quickStoredState(stored);
+  return stateOf(quick === REFUSED ? decode(StoredState, stored) : E.right(quick as t.TypeOf<typeof StoredState>));
+};
+
+const stateOf = (decoded: E.Either<DecodeError, t.TypeOf<typeof StoredState>>): E.Either<DecodeError, CallParkState> =>
   E.map((decoded: t.TypeOf<typeof StoredState>): CallParkState => ({
     policies: new Map(
       decoded.policies.map((lot) => [
@@ -99,4 +111,4 @@ export const decodeState = (stored: unknown): E.Either<DecodeError, CallParkStat
     endpointOverrides: new Map(decoded.endpointOverrides),
     sessions: new Map(decoded.sessions.map((session) => [session.sessionId, { ...session }])),
     parkedCalls: new Map(decoded.sessions.map((session) => [session.callId, session.sessionId])),
-  }))(decode(StoredState, stored));
+  }))(decoded);

@@ -7,6 +7,7 @@ import * as t from 'io-ts/lib/index.js';
 import { DecodeError, closed, decode } from './codec.js';
 import { EVENT_SCHEMA_VERSION, eventCodecFor, type CallParkEvent } from './events.js';
 import { CommandId } from './identifiers.js';
+import { quickPathOff } from './quickDecode.js';
 
 export const EventMetadata = closed(
   'EventMetadata',
@@ -21,11 +22,18 @@ export interface StoredForm {
   readonly metadata: EventMetadata;
 }
 
-export const toStoredForm = (event: CallParkEvent, metadata: Omit<EventMetadata, 'schemaVersion'>): StoredForm => ({
-  type: event.type,
-  data: eventCodecFor(event.type)!.encode(event),
-  metadata: { ...metadata, schemaVersion: EVENT_SCHEMA_VERSION },
-});
+/**
+ * What each stored form this service encoded was encoded from, by its data object: a store that
+ * hands the same objects back (the SQLite store, to a subscription of its own appends) has them
+ * read back without a second decoding. Weak: gone with the objects.
+ */
+const encodedFrom = new WeakMap<object, { readonly type: string; readonly metadata: unknown; readonly decoded: DecodedEvent }>();
+
+export const toStoredForm = (event: CallParkEvent, metadata: Omit<EventMetadata, 'schemaVersion'>): StoredForm => {
+  const form = { type: event.type, data: eventCodecFor(event.type)!.encode(event), metadata: { ...metadata, schemaVersion: EVENT_SCHEMA_VERSION } };
+  if (typeof form.data === 'object' && form.data !== null) encodedFrom.set(form.data, { type: form.type, metadata: form.metadata, decoded: { event, metadata: form.metadata } });
+  return form;
+};
 
 export interface DecodedEvent {
   readonly event: CallParkEvent;
@@ -37,6 +45,8 @@ const within = (prefix: string) => (error: DecodeError): DecodeError =>
 
 /** Read a stored event back, naming the path of anything that does not fit. */
 export const fromStoredForm = (type: string, data: unknown, metadata: unknown): E.Either<DecodeError, DecodedEvent> => {
+  const known = typeof data === 'object' && data !== null && !quickPathOff() ? encodedFrom.get(data) : undefined;
+  if (known !== undefined && known.type === type && known.metadata === metadata) return E.right(known.decoded);
   const codec = eventCodecFor(type);
   if (codec === undefined) return E.left(new DecodeError([{ path: '$.type', message: `unknown event type "${type}"` }]));
   const decodedMetadata = E.mapLeft(within('$.metadata'))(decode(EventMetadata, metadata));

@@ -7,6 +7,12 @@
  * outside a transaction use a second, read-only connection, which WAL lets read the last
  * committed state while a transaction is open.
  *
+ * Group commit: the transactions asked for within one turn of the event loop (the read side's
+ * runners, woken by the same append) share one `BEGIN IMMEDIATE` … `COMMIT`, each in a savepoint
+ * of its own. Each is still all or nothing: one that throws is rolled back to its savepoint and
+ * rejects alone; the others' promises resolve only once the shared COMMIT has succeeded, and a
+ * failed COMMIT rejects them all. A BEGIN and a COMMIT cost far more than a savepoint.
+ *
  * Other connections (another store on the same file, another process) are waited for without
  * blocking the thread: `BEGIN IMMEDIATE` is tried with no busy timeout and retried after a short,
  * growing pause, so a transaction held open across an `await` in this process cannot be starved
@@ -143,6 +149,18 @@ const isBusy = (error: unknown): boolean => error instanceof Database.SqliteErro
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The most transactions sharing one COMMIT. */
+const MAX_GROUP = 32;
+
+/** A transaction asked for: its function, and how to tell its caller the outcome. */
+interface Member {
+  readonly fn: (tx: SqlExecutor) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export class SqliteReadStore implements ReadStore {
   readonly dialect = 'sqlite' as const;
   private readonly writerStatements: StatementCache;
@@ -150,6 +168,8 @@ export class SqliteReadStore implements ReadStore {
   private readerStatements: StatementCache | undefined;
   /** The end of the queue of writes: each transaction starts when the previous one has settled. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Transactions asked for and not yet started: the next group. */
+  private pending: Member[] = [];
   private closed = false;
 
   private constructor(
@@ -192,9 +212,14 @@ export class SqliteReadStore implements ReadStore {
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     this.ensureOpen();
-    const run = this.queue.then(() => this.runTransaction(fn));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (this.pending.length > 1) return;
+      // The first of a group: run it (and whoever joins within this turn) once the previous
+      // group has settled and the event loop has had a turn.
+      const run = this.queue.then(nextTurn).then(() => this.runGroup(this.pending.splice(0, MAX_GROUP)));
+      this.queue = run;
+    });
   }
 
   async migrate(migrations: readonly Migration[], scope = 'default'): Promise<MigrationReport> {
@@ -217,9 +242,74 @@ export class SqliteReadStore implements ReadStore {
     this.writer.close();
   }
 
+  /** One BEGIN … COMMIT for the group; never rejects: each member is told its own outcome. */
+  private async runGroup(group: readonly Member[]): Promise<void> {
+    // Members left over beyond MAX_GROUP form the next group.
+    if (this.pending.length > 0) {
+      const next = this.queue.then(() => this.runGroup(this.pending.splice(0, MAX_GROUP)));
+      this.queue = next;
+    }
+    const [only] = group;
+    if (only === undefined) return;
+    if (group.length === 1) {
+      await this.runTransaction(only.fn).then(only.resolve, only.reject);
+      return;
+    }
+    try {
+      this.ensureOpen();
+      await this.beginImmediate();
+    } catch (error) {
+      for (const member of group) member.reject(error);
+      return;
+    }
+    const outcomes: Array<{ readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }> = [];
+    for (const member of group) {
+      if (!this.writer.inTransaction) {
+        // An error SQLite answers by rolling the whole transaction back took the group's work with it.
+        const lost = new Error('The transaction shared with another was rolled back by SQLite: nothing of it was written.');
+        for (const rest of group) rest.reject(lost);
+        return;
+      }
+      this.writer.exec('SAVEPOINT member');
+      try {
+        const value = await this.runInside(member.fn);
+        this.writer.exec('RELEASE member');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK TO member; RELEASE member');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    try {
+      if (!this.writer.inTransaction) throw new Error('The transaction shared with another was rolled back by SQLite: nothing of it was written.');
+      this.writer.exec('COMMIT');
+    } catch (error) {
+      if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+      for (const member of group) member.reject(error);
+      return;
+    }
+    group.forEach((member, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) member.resolve(outcome.value);
+      else member.reject(outcome.error);
+    });
+  }
+
   private async runTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     this.ensureOpen();
     await this.beginImmediate();
+    try {
+      const result = await this.runInside(fn);
+      this.writer.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Run `fn` on the open transaction; its executor refuses statements once `fn` has settled. */
+  private async runInside<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     let open = true;
     const guard = (): void => {
       if (!open) throw new Error('This transaction is over: run statements inside the function given to transaction().');
@@ -247,14 +337,9 @@ export class SqliteReadStore implements ReadStore {
       },
     };
     try {
-      const result = await fn(tx);
+      return await fn(tx);
+    } finally {
       open = false;
-      this.writer.exec('COMMIT');
-      return result;
-    } catch (error) {
-      open = false;
-      if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-      throw error;
     }
   }
 

@@ -42,6 +42,8 @@ export interface LogSource {
   /** The last position of the log; 0 when it is empty (positions start at 1). */
   head(): bigint;
   isOpen(): boolean;
+  /** A row as the event it records (the store's own appends without parsing them again, recentAppends.ts); parsed when absent. */
+  readonly recordedEvent?: (row: StoredEventRow) => RecordedEvent;
 }
 
 export interface CatchUpSettings {
@@ -77,6 +79,7 @@ export const catchUpSubscription = (source: LogSource, options: SubscribeOptions
   const window = source.db.prepare<unknown[], StoredEventRow>(sql).raw().safeIntegers();
   const pageSize = BigInt(settings.pageSize);
   const waits = new Set<() => void>();
+  const recordedEvent = source.recordedEvent ?? toRecordedEvent;
   let open = true;
   const running = (): boolean => open && source.isOpen();
   const ended: IteratorResult<RecordedEvent> = { done: true, value: undefined };
@@ -113,7 +116,7 @@ export const catchUpSubscription = (source: LogSource, options: SubscribeOptions
       const row = rows[index];
       if (row !== undefined) {
         index++;
-        return Promise.resolve({ done: false, value: toRecordedEvent(row) });
+        return Promise.resolve({ done: false, value: recordedEvent(row) });
       }
       reading ??= readMore().finally(() => {
         reading = undefined;

@@ -20,6 +20,12 @@ import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { EventIdConflict, SqliteEventStore, type SqliteEventStoreOptions } from '../../adapters/sqliteEventStore.js';
 import { WrongExpectedRevision, type EventData, type EventStore, type RecordedEvent } from '../../domain/eventStore.js';
 import { eventStoreContract } from '../contract/eventStore.contract.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { decide } from '../../domain/callPark.js';
+import { initialState } from '../../domain/callParkState.js';
+import { decodeOrThrow } from '../../domain/codec.js';
+import { CallParkCommand } from '../../domain/commands.js';
+import { fromStoredForm, toStoredForm } from '../../domain/storedEvent.js';
 
 const fixture = fileURLToPath(new URL('../../dist/test/adapters/fixtures/sqliteAppender.js', import.meta.url));
 
@@ -410,5 +416,40 @@ describe('SQLite event store: snapshots', () => {
     future.pragma('user_version = 9');
     future.close();
     expect(() => new SqliteEventStore(file.path)).toThrow(/schema version 9.*CALLPARK_DATA_DIR/);
+  });
+});
+
+describe('SQLite event store: its own appends read back', () => {
+  it('a subscription of the store that appended gets the appended objects, equal to what another connection parses; the domain does not decode them again', async () => {
+    const { store, path } = await freshStore();
+    const other = new SqliteEventStore(path);
+    onTestFinished(() => other.close());
+    const command = decodeOrThrow(CallParkCommand, { type: 'NewPolicy', commandId: 'c-3', at: '2026-11-22T09:00:01.5Z', tenantId: 'contoso', policy: 'Tag:Sales', settings: { pickupRangeStart: 10 } });
+    const decided = decide(command, initialState());
+    if (E.isLeft(decided)) throw new Error('The policy was refused.');
+    const [created] = decided.right;
+    const parked = toStoredForm(created!, { commandId: command.commandId });
+    const appended: EventData[] = [{ id: randomUUID(), ...parked }, event({ n: 1 })];
+    await store.appendToStream('tenant-a', appended);
+    // The other connection appends an event of its own: parsed by both.
+    await other.appendToStream('tenant-b', [event({ n: 2 })]);
+    const subscribed = async (from: EventStore): Promise<RecordedEvent[]> => {
+      const found: RecordedEvent[] = [];
+      const subscription = from.subscribeToAll();
+      for await (const recorded of subscription) if (found.push(recorded) === 3) break;
+      await subscription.close();
+      return found;
+    };
+    const own = await subscribed(store);
+    const parsed = await subscribed(other);
+    expect(own).toEqual(parsed);
+    expect(own[0]!.data).toBe(appended[0]!.data);
+    expect(own[1]!.data).toBe(appended[1]!.data);
+    expect(parsed[0]!.data).not.toBe(appended[0]!.data);
+    const decodedOwn = fromStoredForm(own[0]!.type, own[0]!.data, own[0]!.metadata);
+    const decodedParsed = fromStoredForm(parsed[0]!.type, parsed[0]!.data, parsed[0]!.metadata);
+    expect(decodedOwn).toEqual(decodedParsed);
+    // Not decoded again: the very event it was encoded from.
+    expect(E.isRight(decodedOwn) && decodedOwn.right.event).toBe(created);
   });
 });

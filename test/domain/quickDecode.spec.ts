@@ -14,6 +14,10 @@ import { decode } from '../../domain/codec.js';
 import { CallParkCommand } from '../../domain/commands.js';
 import { CallParkEvent, eventCodecFor } from '../../domain/events.js';
 import { thoroughly } from '../../domain/quickDecode.js';
+import { evolve } from '../../domain/callParkState.js';
+import { callParkDecider } from '../../domain/callPark.js';
+import { fold } from '../../domain/decider.js';
+import { decodeState, encodeState } from '../../domain/snapshot.js';
 import { EventMetadata, fromStoredForm } from '../../domain/storedEvent.js';
 import { writeWorkload } from '../bench/readSide/workload.js';
 import { TENANT, alice } from '../support/callParkFixtures.js';
@@ -99,14 +103,14 @@ const broken = (input: Json): fc.Arbitrary<Json> =>
     return copy;
   });
 
-const stored: { type: string; data: Json; metadata: Json }[] = [];
+const stored: { type: string; data: Json; metadata: Json; streamName: string }[] = [];
 
 beforeAll(async () => {
   const store = new InMemoryEventStore();
   await writeWorkload(store, 3_000, { tenants: 3 });
   const subscription = store.subscribeToAll();
   for await (const event of subscription) {
-    stored.push({ type: event.type, data: event.data as Json, metadata: event.metadata as Json });
+    stored.push({ type: event.type, data: event.data as Json, metadata: event.metadata as Json, streamName: event.streamName });
     if (stored.length >= 3_000) break;
   }
   await subscription.close();
@@ -173,6 +177,31 @@ describe('decoding with the quick path answers what it answers without', () => {
       fc.property(fc.constantFrom(...commands).chain(broken), (command) => {
         const { quick, thorough } = bothWays(CallParkCommand, command);
         expect(quick).toEqual(thorough);
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('snapshots of the states a decided log folds to, at every hundredth event, whole and broken in one place', () => {
+    const snapshots: Json[] = [];
+    for (const streamName of new Set(stored.map((event) => event.streamName))) {
+      const events = stored.filter((event) => event.streamName === streamName).map((event) => E.getOrElseW(() => undefined)(fromStoredForm(event.type, event.data, event.metadata))!.event);
+      let state = callParkDecider.initialState();
+      events.forEach((event, index) => {
+        state = evolve(state, event);
+        if (index % 100 === 99) snapshots.push(JSON.parse(JSON.stringify(encodeState(state))) as Json);
+      });
+      snapshots.push(JSON.parse(JSON.stringify(encodeState(fold(callParkDecider, events)))) as Json);
+    }
+    expect(snapshots.some((snapshot) => (snapshot.sessions as unknown[]).length > 0)).toBe(true);
+    for (const snapshot of snapshots) {
+      const quick = answer(decodeState(snapshot));
+      expect(quick).toEqual(answer(thoroughly(() => decodeState(snapshot))));
+      expect(quick).toHaveProperty('value');
+    }
+    fc.assert(
+      fc.property(fc.constantFrom(...snapshots).chain(broken), (snapshot) => {
+        expect(answer(decodeState(snapshot))).toEqual(answer(thoroughly(() => decodeState(snapshot))));
       }),
       { numRuns: 1_000 },
     );

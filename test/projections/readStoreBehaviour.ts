@@ -82,6 +82,28 @@ export const describeReadStore = (label: string, factory: () => Promise<ReadStor
       expect(await store.query(`SELECT code FROM ${name}`)).toEqual([{ code: '42' }]);
     });
 
+    it('keeps transactions asked for at once apart: the one that throws rolls back alone, the others commit', async () => {
+      const name = table();
+      await store.migrate(orbits(name), `test:${name}`);
+      const insert = (code: string, fail = false) =>
+        store.transaction(async (tx) => {
+          await tx.execute(`INSERT INTO ${name} (code, parks) VALUES ($1, $2)`, [code, 1]);
+          if (fail) throw new Error(`not ${code}`);
+          return code;
+        });
+      // A duplicate key fails in the store itself, after the first insert of the transaction.
+      const duplicate = () =>
+        store.transaction(async (tx) => {
+          await tx.execute(`INSERT INTO ${name} (code, parks) VALUES ($1, $2)`, ['d', 1]);
+          await tx.execute(`INSERT INTO ${name} (code, parks) VALUES ($1, $2)`, ['a', 1]);
+        });
+      const outcomes = await Promise.allSettled([insert('a'), insert('b', true), duplicate(), insert('c')]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect((outcomes[0] as PromiseFulfilledResult<string>).value).toBe('a');
+      expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/not b/);
+      expect((await store.query<{ code: string }>(`SELECT code FROM ${name} ORDER BY code`)).map((row) => row.code)).toEqual(['a', 'c']);
+    });
+
     it('shows a transaction’s writes to nobody else until it commits', async () => {
       const name = table();
       await store.migrate(orbits(name), `test:${name}`);
