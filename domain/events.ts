@@ -5,7 +5,7 @@
  * (I5) and when its ring back is due (I7).
  */
 import * as t from 'io-ts/lib/index.js';
-import { Instant, closed, taggedUnion, oneOf, text } from './codec.js';
+import { Instant, closed, taggedUnion, oneOf, text } from './codec/codec.js';
 import { Party, Retriever, UnansweredCause } from './commands.js';
 import { Capabilities, Endpoint, Media } from './endpoint.js';
 import { CallId, SessionId, TenantId, UserId } from './identifiers.js';

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { callParkStreamPrefix } from '../domain/callPark.js';
 import type { RecordedEvent, SubscriptionFilter } from '../domain/eventStore.js';
 import type { CallParkEvent, EventType } from '../domain/events.js';
-import { fromStoredForm, type EventMetadata } from '../domain/storedEvent.js';
+import { fromStoredForm, type EventMetadata } from '../domain/storedForm/storedEvent.js';
 
 /** Only the tenants' call park streams reach the read side (not snapshots, not other streams). */
 export const callParkFilter: SubscriptionFilter = { streamNamePrefixes: [callParkStreamPrefix] };

@@ -6,7 +6,7 @@
  * codec of neither kind is an error that names it, never a guess.
  */
 import * as t from 'io-ts/lib/index.js';
-import { shapeOf, TaggedUnion } from '../../domain/codec.js';
+import { shapeOf, TaggedUnion } from '../../domain/codec/codec.js';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 

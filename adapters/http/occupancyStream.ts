@@ -18,7 +18,7 @@
  * tokens of one tenant.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Instant } from '../../domain/codec.js';
+import { Instant } from '../../domain/codec/codec.js';
 import { IncomingTenantId } from '../../domain/identifiers.js';
 import type { OrbitOccupancy, PolicyOccupancy } from '../../domain/occupancy.js';
 import type { OccupancyChange } from '../../projections/occupancyChanges.js';

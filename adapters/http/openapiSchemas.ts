@@ -6,7 +6,7 @@
  * here, with their enums taken from the domain. test/http/openapi.spec.ts sends every documented
  * example through its route.
  */
-import { Instant } from '../../domain/codec.js';
+import { Instant } from '../../domain/codec/codec.js';
 import { Party } from '../../domain/commands.js';
 import { Capabilities, Endpoint, Media } from '../../domain/endpoint.js';
 import { SessionId, TenantId, UserId } from '../../domain/identifiers.js';

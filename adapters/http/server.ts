@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { MAX_IDENTIFIER_LENGTH } from '../../domain/identifiers.js';
-import { ConcurrencyExhausted } from '../commandHandler.js';
+import { ConcurrencyExhausted } from '../commands/commandHandler.js';
 import { accessHook } from './access.js';
 import { administrationRoutes } from './administrationRoutes.js';
 import type { HttpDependencies } from './dependencies.js';

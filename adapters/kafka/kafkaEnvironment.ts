@@ -19,8 +19,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { issuesOf } from '../../domain/codec.js';
-import { ConfigurationError } from '../configurationError.js';
+import { issuesOf } from '../../domain/codec/codec.js';
+import { ConfigurationError } from '../runtime/configurationError.js';
 import { MIN_DEAD_LETTER_BYTES } from './deadLetter.js';
 import type { SignalingConsumerTuning } from './signalingConsumer.js';
 import type { TopicLayout } from './topics.js';

@@ -28,9 +28,9 @@
  */
 import type { Batch, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { CallParkCommand } from '../../domain/commands.js';
-import type { CommandHandler, CommandOutcome } from '../commandHandler.js';
-import type { KafkaConfig } from '../config.js';
-import type { Metrics } from '../metrics.js';
+import type { CommandHandler, CommandOutcome } from '../commands/commandHandler.js';
+import type { KafkaConfig } from '../config/config.js';
+import type { Metrics } from '../observability/metrics.js';
 import { BackPressure } from './backPressure.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
 import { deadLetterMessage, defaultDeadLetterLimits } from './deadLetter.js';

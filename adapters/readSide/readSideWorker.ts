@@ -12,8 +12,8 @@ import { readSideProjections, readSideRunnerOptions } from '../../projections/re
 import { ringBackTimersProjection, ringBackTimersRunnerOptions } from '../../projections/ringBackTimers.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { ProjectionRunner } from '../../projections/runner.js';
-import { SqliteEventStore } from '../sqliteEventStore.js';
-import { openEventStore, openReadStore } from '../stores.js';
+import { SqliteEventStore } from '../eventStores/sqlite/sqliteEventStore.js';
+import { openEventStore, openReadStore } from '../config/stores.js';
 import type { FromReadSide, ReadSideWorkerData, ToReadSide } from './protocol.js';
 
 const STATUS_EVERY_MS = 1_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandHandler, type CommandOutcome } from '../../adapters/commandHandler.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { CommandHandler, type CommandOutcome } from '../../adapters/commands/commandHandler.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import { callParkStream, decide } from '../../domain/callPark.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../domain/eventStore.js';

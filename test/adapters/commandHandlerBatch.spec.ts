@@ -3,8 +3,8 @@
  * order and recorded by one append, each answered as `handle` would have answered it.
  */
 import { describe, expect, it } from 'vitest';
-import { CommandHandler, type CommandOutcome } from '../../adapters/commandHandler.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { CommandHandler, type CommandOutcome } from '../../adapters/commands/commandHandler.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import { callParkStream } from '../../domain/callPark.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { EventStore, RecordedEvent } from '../../domain/eventStore.js';

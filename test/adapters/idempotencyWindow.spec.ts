@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotencyWindow } from '../../adapters/idempotencyWindow.js';
+import { IdempotencyWindow } from '../../adapters/commands/idempotencyWindow.js';
 import type { CallParkEvent } from '../../domain/events.js';
 
 const position = (n: number) => ({ commit: BigInt(n), prepare: BigInt(n) });

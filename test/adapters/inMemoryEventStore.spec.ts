@@ -1,5 +1,5 @@
-import { DEFAULT_MAX_APPEND_SIZE } from '../../adapters/appendSize.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { DEFAULT_MAX_APPEND_SIZE } from '../../adapters/eventStores/appendSize.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import type { EventStore } from '../../domain/eventStore.js';
 import { eventStoreContract } from '../contract/eventStore.contract.js';
 

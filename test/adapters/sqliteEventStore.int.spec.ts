@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { EventIdConflict, SqliteEventStore, type SqliteEventStoreOptions } from '../../adapters/sqliteEventStore.js';
+import { EventIdConflict, SqliteEventStore, type SqliteEventStoreOptions } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import { WrongExpectedRevision, type EventData, type EventStore, type RecordedEvent } from '../../domain/eventStore.js';
 import { eventStoreContract } from '../contract/eventStore.contract.js';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import type { RecordedEvent } from '../../domain/eventStore.js';
 import { PostgresReadStore } from '../../projections/postgresReadStore.js';
 import type { Projection, Tables } from '../../projections/projection.js';

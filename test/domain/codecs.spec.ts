@@ -8,13 +8,13 @@ import type * as t from 'io-ts/lib/index.js';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../domain/callPark.js';
 import { evolve, initialState, type CallParkState } from '../../domain/callParkState.js';
-import { DecodeError, decode, type DecodeIssue } from '../../domain/codec.js';
+import { DecodeError, decode, type DecodeIssue } from '../../domain/codec/codec.js';
 import { CallParkCommand, type CommandType } from '../../domain/commands.js';
 import { endpoints } from '../../domain/endpoint.js';
 import { CallParkEvent, EVENT_SCHEMA_VERSION, eventCodecFor, eventTypes, type EventType } from '../../domain/events.js';
 import { defaultSettings, type PolicySettings } from '../../domain/parkPolicy.js';
-import { decodeState, encodeState } from '../../domain/snapshot.js';
-import { fromStoredForm, toStoredForm } from '../../domain/storedEvent.js';
+import { decodeState, encodeState } from '../../domain/storedForm/snapshot.js';
+import { fromStoredForm, toStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { TENANT, T0, alice, at, bob, carol } from '../support/callParkFixtures.js';
 
 /** The wire form of the instant `seconds` after T0. */

@@ -9,12 +9,12 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts/lib/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
-import { decode } from '../../domain/codec.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
+import { decode } from '../../domain/codec/codec.js';
 import { CallParkCommand } from '../../domain/commands.js';
 import { CallParkEvent, eventCodecFor } from '../../domain/events.js';
-import { thoroughly } from '../../domain/quickDecode.js';
-import { EventMetadata, fromStoredForm } from '../../domain/storedEvent.js';
+import { thoroughly } from '../../domain/codec/quickDecode.js';
+import { EventMetadata, fromStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { writeWorkload } from '../bench/readSide/workload.js';
 import { TENANT, alice } from '../support/callParkFixtures.js';
 

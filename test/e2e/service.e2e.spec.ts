@@ -1,5 +1,5 @@
 /**
- * The service end to end, started as `npm start` starts it (node dist/adapters/main.js on the
+ * The service end to end, started as `npm start` starts it (node dist/adapters/app/main.js on the
  * embedded SQLite stores), driven over HTTP: restarts, crashes, two processes on one file.
  */
 import { randomUUID } from 'node:crypto';

@@ -3,7 +3,7 @@
  * format 0.0.4, every line of which parses, counting what the commands did.
  */
 import { describe, expect, it } from 'vitest';
-import { Metrics, MetricRegistry } from '../../adapters/metrics.js';
+import { Metrics, MetricRegistry } from '../../adapters/observability/metrics.js';
 import { alice, bob, json, startService, tokens } from './httpFixtures.js';
 
 /** One line of the exposition: a comment (HELP, TYPE) or a sample. */

@@ -4,12 +4,12 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import { directiveHeader } from '../../adapters/kafka/directiveRecord.js';
-import { Metrics } from '../../adapters/metrics.js';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import { Metrics } from '../../adapters/observability/metrics.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import type { Directive } from '../../domain/directives.js';
 import {
   DirectiveReader,

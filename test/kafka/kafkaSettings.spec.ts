@@ -1,10 +1,10 @@
 /** TLS, SASL and topic settings from the environment; directive records as the media tier reads them. */
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../adapters/config.js';
+import { ConfigurationError } from '../../adapters/config/config.js';
 import { DirectiveMessage, directiveHeader, directiveRecords } from '../../adapters/kafka/directiveRecord.js';
 import { kafkaSettingsFromEnv } from '../../adapters/kafka/kafkaEnvironment.js';
-import { decode } from '../../domain/codec.js';
+import { decode } from '../../domain/codec/codec.js';
 import { TENANT, alice, at, bob, parkedEvent } from '../support/callParkFixtures.js';
 
 describe('Kafka settings from the environment', () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaMetricsOf } from '../../adapters/kafka/kafkaMetrics.js';
 import { PartitionStalls, restartDelayMs } from '../../adapters/kafka/partitionStalls.js';
-import { Metrics } from '../../adapters/metrics.js';
+import { Metrics } from '../../adapters/observability/metrics.js';
 
 const at = Date.parse('2026-11-22T09:30:00.000Z');
 

@@ -3,7 +3,7 @@
  * each lane answered with its own commands' outcomes, and a failure reaches every lane of the call.
  */
 import { describe, expect, it } from 'vitest';
-import type { CommandOutcome } from '../../adapters/commandHandler.js';
+import type { CommandOutcome } from '../../adapters/commands/commandHandler.js';
 import { TenantBatcher } from '../../adapters/kafka/tenantBatcher.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { hangUpCommand } from '../support/callParkFixtures.js';

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import { evolve, initialState } from '../../domain/callParkState.js';
 import { occupancyOf, type OrbitOccupancy, type PolicyOccupancy } from '../../domain/occupancy.js';
 import { occupancyProjection } from '../../projections/occupancy.js';

@@ -254,7 +254,7 @@ export const describeReadSide = (label: string, factory: () => Promise<ReadStore
     });
 
     it('follow the live log: what a listener is told after a commit is already readable', async () => {
-      const { InMemoryEventStore } = await import('../../adapters/inMemoryEventStore.js');
+      const { InMemoryEventStore } = await import('../../adapters/eventStores/inMemory/inMemoryEventStore.js');
       const store = new InMemoryEventStore();
       const build = new ReadSideBuild(store, readStore, nextPrefix());
       await build.start();

@@ -3,8 +3,8 @@
  * time set 9.7 s back, so its ring back (parkTimeoutSeconds is at least 10) is due 300 ms on.
  */
 import { afterEach, expect, it } from 'vitest';
-import { CommandHandler } from '../../adapters/commandHandler.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import { RingBackScheduler } from '../../adapters/scheduler/ringBackScheduler.js';
 import { ringBackTimersProjection, decodeRecorded } from '../../projections/ringBackTimers.js';
 import { ProjectionRunner } from '../../projections/runner.js';

@@ -3,15 +3,15 @@
  * and none once it has ended; nothing from streams other than call park's.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommandHandler } from '../../adapters/commandHandler.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { Parked } from '../../domain/events.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { rebuild } from '../../projections/rebuild.js';
 import { ringBackTimersProjection, timersDueBetween, type RingBackTimer } from '../../projections/ringBackTimers.js';
 import { ProjectionRunner } from '../../projections/runner.js';
-import { toStoredForm } from '../../domain/storedEvent.js';
+import { toStoredForm } from '../../domain/storedForm/storedEvent.js';
 import {
   TENANT,
   at,

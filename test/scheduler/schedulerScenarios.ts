@@ -3,7 +3,7 @@
  * scenarios run over SQLite (ringBackScheduler.spec.ts) and PostgreSQL (ringBackScheduler.int.spec.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CommandHandler } from '../../adapters/commandHandler.js';
+import type { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import type { CallParkEvent } from '../../domain/events.js';
 import type { PolicySettingsChange } from '../../domain/parkPolicy.js';
 import { TENANT, at, bob, parkCommand, retrieveCommand, retriever, setPolicyCommand } from '../support/callParkFixtures.js';

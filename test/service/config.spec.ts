@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, loadConfig } from '../../adapters/config.js';
+import { ConfigurationError, loadConfig } from '../../adapters/config/config.js';
 
 const problemsOf = (env: Record<string, string>): { variable: string; message: string }[] => {
   try {

@@ -3,7 +3,7 @@
  * metrics an operator's dashboards expect (event loop lag, heap, CPU, handles), once per process.
  */
 import { describe, expect, it } from 'vitest';
-import { MetricRegistry, Metrics } from '../../adapters/metrics.js';
+import { MetricRegistry, Metrics } from '../../adapters/observability/metrics.js';
 
 const familiesOf = (exposition: string): Map<string, string> =>
   new Map([...exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((match) => [match[1]!, match[2]!]));

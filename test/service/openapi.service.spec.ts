@@ -1,9 +1,9 @@
 /** The whole service, as the composition root wires it: /openapi.json and the routes it serves are the same set. */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../adapters/config.js';
+import { loadConfig } from '../../adapters/config/config.js';
 import { registeredRoutes } from '../../adapters/http/server.js';
-import { startService, type RunningService } from '../../adapters/service.js';
+import { startService, type RunningService } from '../../adapters/app/service.js';
 import { removeDir, tempDataDir } from '../support/serviceProcess.js';
 
 describe('the service’s OpenAPI document', () => {

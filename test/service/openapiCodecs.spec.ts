@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import { describe, expect, it } from 'vitest';
-import { Instant, closed, shapeOf, text } from '../../domain/codec.js';
+import { Instant, closed, shapeOf, text } from '../../domain/codec/codec.js';
 import { Capabilities } from '../../domain/endpoint.js';
 import { PolicySettingsChange } from '../../domain/parkPolicy.js';
 import { CallEnded, ParkRequested, RetrieveRequested, RingBackAnsweredMessage, RingBackFailedMessage } from '../../domain/signaling.js';

@@ -8,9 +8,9 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import { ReadSideThread } from '../../adapters/readSide/readSideThread.js';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { RecordedEvent } from '../../domain/eventStore.js';
 import { occupancyProjection } from '../../projections/occupancy.js';
 import { liveOccupancy, readOccupancy } from '../../projections/occupancyQueries.js';

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../adapters/config.js';
-import { startService, type RunningService } from '../../adapters/service.js';
+import { loadConfig } from '../../adapters/config/config.js';
+import { startService, type RunningService } from '../../adapters/app/service.js';
 import { nextId, parkCommand, TENANT } from '../support/callParkFixtures.js';
 import { removeDir, tempDataDir } from '../support/serviceProcess.js';
 import { capturedLogger } from './capturedLogger.js';

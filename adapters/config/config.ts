@@ -5,12 +5,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { issuesOf } from '../domain/codec.js';
-import { ConfigurationError } from './configurationError.js';
-import { TokenGrants, roles, type TokenGrant } from './http/auth.js';
-import { kafkaSettingsFromEnv, type KafkaSettings } from './kafka/kafkaEnvironment.js';
+import { issuesOf } from '../../domain/codec/codec.js';
+import { ConfigurationError } from '../runtime/configurationError.js';
+import { TokenGrants, roles, type TokenGrant } from '../http/auth.js';
+import { kafkaSettingsFromEnv, type KafkaSettings } from '../kafka/kafkaEnvironment.js';
 
-export { ConfigurationError } from './configurationError.js';
+export { ConfigurationError } from '../runtime/configurationError.js';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { loadConfig } from './config.js';
+import { loadConfig } from '../config/config.js';
 import { startService } from './service.js';
 
 const main = async (file: string | undefined): Promise<void> => {

@@ -56,12 +56,12 @@ import type {
   SubscribeOptions,
   Subscription,
   SubscriptionFilter,
-} from '../domain/eventStore.js';
-import { AppendTooLarge, WrongExpectedRevision } from '../domain/eventStore.js';
-import { DEFAULT_MAX_APPEND_SIZE, appendSize, eventSize } from './appendSize.js';
-import { uuidV5 } from './eventIds.js';
-import { readOrCreateEsdbLogIdentity } from './eventStoreDb/logIdentity.js';
-import { matchesFilter } from './inMemoryEventStore.js';
+} from '../../../domain/eventStore.js';
+import { AppendTooLarge, WrongExpectedRevision } from '../../../domain/eventStore.js';
+import { DEFAULT_MAX_APPEND_SIZE, appendSize, eventSize } from '../appendSize.js';
+import { uuidV5 } from '../../commands/eventIds.js';
+import { readOrCreateEsdbLogIdentity } from './logIdentity.js';
+import { matchesFilter } from '../inMemory/inMemoryEventStore.js';
 
 const {
   EventStoreDBClient: Client,

@@ -2,12 +2,12 @@
  * `npm run simulate`: realistic signaling traffic for demos and load, into Kafka or over HTTP
  * (see simulator/options.ts for the flags, simulator/callModel.ts for the traffic model).
  */
-import { describeDelay, seededRandom } from './simulator/randomness.js';
-import { CallModel } from './simulator/callModel.js';
-import { enablePark, httpTransport } from './simulator/httpTransport.js';
-import { kafkaTransport, type Transport } from './simulator/kafkaTransport.js';
-import { UsageError, parseOptions, usage, withToken, type SimulatorOptions } from './simulator/options.js';
-import { Tally } from './simulator/tally.js';
+import { describeDelay, seededRandom } from '../simulator/randomness.js';
+import { CallModel } from '../simulator/callModel.js';
+import { enablePark, httpTransport } from '../simulator/httpTransport.js';
+import { kafkaTransport, type Transport } from '../simulator/kafkaTransport.js';
+import { UsageError, parseOptions, usage, withToken, type SimulatorOptions } from '../simulator/options.js';
+import { Tally } from '../simulator/tally.js';
 
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
 

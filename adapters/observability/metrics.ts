@@ -10,8 +10,8 @@
  * labelNames)`, `.gauge(…)` or `.histogram(…, buckets)`, each once per registry.
  */
 import client from 'prom-client';
-import type { CommandType } from '../domain/commands.js';
-import type { CallParkEvent } from '../domain/events.js';
+import type { CommandType } from '../../domain/commands.js';
+import type { CallParkEvent } from '../../domain/events.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

@@ -7,7 +7,7 @@
  * came in during the one before, and no commit waits for a round trip between the threads. Each
  * append still gets its own answer or its own refusal, and batches are written in the order formed.
  */
-import type { AppendResult } from '../../domain/eventStore.js';
+import type { AppendResult } from '../../../domain/eventStore.js';
 import type { AppendOutcome, AppendRequest, SnapshotRequest, WriteRequest } from './appendWriter.js';
 
 interface Pending {

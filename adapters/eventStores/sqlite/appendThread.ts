@@ -11,8 +11,8 @@
  * flight, so an idle store never keeps a process alive.
  */
 import { Worker } from 'node:worker_threads';
-import { WrongExpectedRevision } from '../../domain/eventStore.js';
-import { compiledModule, workerExecArgv } from '../workerModule.js';
+import { WrongExpectedRevision } from '../../../domain/eventStore.js';
+import { compiledModule, workerExecArgv } from '../../runtime/workerModule.js';
 import type { AppendOutcome, WriteRequest } from './appendWriter.js';
 import type { ConnectionOptions } from './connection.js';
 import { EventIdConflict } from './eventIdConflict.js';

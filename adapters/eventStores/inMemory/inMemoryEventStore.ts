@@ -4,7 +4,7 @@
  * catch-up subscriptions. It serves the tests and the benchmarks; nothing here survives a restart.
  */
 import { randomUUID } from 'node:crypto';
-import { appendSize } from './appendSize.js';
+import { appendSize } from '../appendSize.js';
 import {
   AppendTooLarge,
   WrongExpectedRevision,
@@ -20,7 +20,7 @@ import {
   type SubscribeOptions,
   type Subscription,
   type SubscriptionFilter,
-} from '../domain/eventStore.js';
+} from '../../../domain/eventStore.js';
 
 export const matchesFilter = (event: RecordedEvent, filter: SubscriptionFilter | undefined): boolean => {
   if (filter === undefined) return true;

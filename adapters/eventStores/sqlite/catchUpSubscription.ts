@@ -9,7 +9,7 @@
  * that matches little costs one bounded scan a window, and never a rescan of what it skipped.
  */
 import type Database from 'better-sqlite3';
-import type { RecordedEvent, SubscribeOptions, Subscription, SubscriptionFilter } from '../../domain/eventStore.js';
+import type { RecordedEvent, SubscribeOptions, Subscription, SubscriptionFilter } from '../../../domain/eventStore.js';
 import { storedEventColumns, toRecordedEvent, type StoredEventRow } from './storedEvent.js';
 
 /** Wakes the subscriptions of this process when an append has been committed. */

@@ -1,12 +1,12 @@
 /** The stores the configuration names: the event store and the read store. */
 import { join } from 'node:path';
-import type { EventStore } from '../domain/eventStore.js';
-import { PostgresReadStore } from '../projections/postgresReadStore.js';
-import type { ReadStore } from '../projections/readStore.js';
-import { SqliteReadStore } from '../projections/sqliteReadStore.js';
+import type { EventStore } from '../../domain/eventStore.js';
+import { PostgresReadStore } from '../../projections/postgresReadStore.js';
+import type { ReadStore } from '../../projections/readStore.js';
+import { SqliteReadStore } from '../../projections/sqliteReadStore.js';
 import type { Config } from './config.js';
-import { connectEventStoreDb } from './eventStoreDbEventStore.js';
-import { SqliteEventStore } from './sqliteEventStore.js';
+import { connectEventStoreDb } from '../eventStores/eventStoreDb/eventStoreDbEventStore.js';
+import { SqliteEventStore } from '../eventStores/sqlite/sqliteEventStore.js';
 
 /** SQLite under the data folder (the embedded default), or EventStoreDB. */
 export const openEventStore = (config: Pick<Config, 'dataDir' | 'eventStore'>): EventStore => {

@@ -4,9 +4,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { DecodeError, closed, decode } from './codec.js';
-import { EVENT_SCHEMA_VERSION, eventCodecFor, type CallParkEvent } from './events.js';
-import { CommandId } from './identifiers.js';
+import { DecodeError, closed, decode } from '../codec/codec.js';
+import { EVENT_SCHEMA_VERSION, eventCodecFor, type CallParkEvent } from '../events.js';
+import { CommandId } from '../identifiers.js';
 
 export const EventMetadata = closed(
   'EventMetadata',

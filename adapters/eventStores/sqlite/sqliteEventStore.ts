@@ -15,7 +15,7 @@
  *   store and poll for those of other processes.
  */
 import type Database from 'better-sqlite3';
-import { AppendTooLarge } from '../domain/eventStore.js';
+import { AppendTooLarge } from '../../../domain/eventStore.js';
 import type {
   AppendResult,
   EventData,
@@ -27,19 +27,19 @@ import type {
   Snapshot,
   SubscribeOptions,
   Subscription,
-} from '../domain/eventStore.js';
-import { DEFAULT_MAX_APPEND_SIZE } from './appendSize.js';
-import { AppendThread } from './sqlite/appendThread.js';
-import { AppendWriter, type AppendOutcome, type WriteRequest } from './sqlite/appendWriter.js';
-import { AppendSignal, catchUpSubscription, type LogSource } from './sqlite/catchUpSubscription.js';
-import { openConnection, type Synchronous } from './sqlite/connection.js';
-import { EventIdConflict } from './sqlite/eventIdConflict.js';
-import { readOrCreateLogIdentity } from './sqlite/logIdentity.js';
-import { GroupCommit } from './sqlite/groupCommit.js';
-import { positionAt, serializeEvent, storedEventColumns, toRecordedEvent, type StoredEventRow } from './sqlite/storedEvent.js';
+} from '../../../domain/eventStore.js';
+import { DEFAULT_MAX_APPEND_SIZE } from '../appendSize.js';
+import { AppendThread } from './appendThread.js';
+import { AppendWriter, type AppendOutcome, type WriteRequest } from './appendWriter.js';
+import { AppendSignal, catchUpSubscription, type LogSource } from './catchUpSubscription.js';
+import { openConnection, type Synchronous } from './connection.js';
+import { EventIdConflict } from './eventIdConflict.js';
+import { readOrCreateLogIdentity } from './logIdentity.js';
+import { GroupCommit } from './groupCommit.js';
+import { positionAt, serializeEvent, storedEventColumns, toRecordedEvent, type StoredEventRow } from './storedEvent.js';
 
-export { EventIdConflict } from './sqlite/eventIdConflict.js';
-export type { Synchronous } from './sqlite/connection.js';
+export { EventIdConflict } from './eventIdConflict.js';
+export type { Synchronous } from './connection.js';
 
 export interface SqliteEventStoreOptions {
   /** `full` (the default) survives power loss; `normal` survives a crash of the process only. */

@@ -8,11 +8,11 @@
  * event (idempotencyLookup.ts); `missedSince` says whether any such command can still be in the
  * window. Its cost is the commands of the window, whatever their ids' length on disk.
  */
-import type { Position } from '../domain/eventStore.js';
-import type { CallParkEvent } from '../domain/events.js';
-import type { Rejection } from './commands/commandOutcome.js';
+import type { Position } from '../../domain/eventStore.js';
+import type { CallParkEvent } from '../../domain/events.js';
+import type { Rejection } from './commandOutcome.js';
 
-export type { Rejection } from './commands/commandOutcome.js';
+export type { Rejection } from './commandOutcome.js';
 
 /** What a command recorded. The events, rejection and position are known once read (or folded here). */
 export interface Remembered {

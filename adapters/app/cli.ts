@@ -17,9 +17,9 @@
  * --tenant (CALLPARK_TENANT).
  */
 import { parseArgs } from 'node:util';
-import { defaultSettings, type SettingName } from '../domain/parkPolicy.js';
+import { defaultSettings, type SettingName } from '../../domain/parkPolicy.js';
 import { rebuildProjections } from './projectionRebuild.js';
-import { fetchService, noTokenMessage, serviceUrlOf, tokenOf } from './serviceTarget.js';
+import { fetchService, noTokenMessage, serviceUrlOf, tokenOf } from '../runtime/serviceTarget.js';
 
 const usage = `usage:
   callpark policy new <identity> [--<Setting> <value> …]

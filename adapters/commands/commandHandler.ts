@@ -11,17 +11,17 @@
  *   store's maximum append size), decide again with jittered back-off when another process wrote
  *   first. A single command is a batch of one.
  */
-import type { CallParkState } from '../domain/callParkState.js';
-import type { CallParkCommand } from '../domain/commands.js';
-import type { EventStore } from '../domain/eventStore.js';
-import type { CommandOutcome } from './commands/commandOutcome.js';
-import { DecideAndAppend } from './commands/decideAndAppend.js';
-import { SnapshotPolicy } from './commands/snapshotPolicy.js';
-import { TenantCache } from './commands/tenantCache.js';
-import { TenantLoader } from './commands/tenantLoader.js';
-import { TenantQueue } from './commands/tenantQueue.js';
+import type { CallParkState } from '../../domain/callParkState.js';
+import type { CallParkCommand } from '../../domain/commands.js';
+import type { EventStore } from '../../domain/eventStore.js';
+import type { CommandOutcome } from './commandOutcome.js';
+import { DecideAndAppend } from './decideAndAppend.js';
+import { SnapshotPolicy } from './snapshotPolicy.js';
+import { TenantCache } from './tenantCache.js';
+import { TenantLoader } from './tenantLoader.js';
+import { TenantQueue } from './tenantQueue.js';
 
-export { CommandTooLarge, ConcurrencyExhausted, type CommandOutcome } from './commands/commandOutcome.js';
+export { CommandTooLarge, ConcurrencyExhausted, type CommandOutcome } from './commandOutcome.js';
 
 export interface CommandHandlerOptions {
   readonly store: EventStore;

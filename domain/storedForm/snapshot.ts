@@ -7,11 +7,11 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import type { CallParkState } from './callParkState.js';
-import { decode, oneOf, type DecodeError } from './codec.js';
-import { Party } from './commands.js';
-import { Capabilities, Endpoint, Media } from './endpoint.js';
-import { PolicySettings } from './parkPolicy.js';
+import type { CallParkState } from '../callParkState.js';
+import { decode, oneOf, type DecodeError } from '../codec/codec.js';
+import { Party } from '../commands.js';
+import { Capabilities, Endpoint, Media } from '../endpoint.js';
+import { PolicySettings } from '../parkPolicy.js';
 
 export const SNAPSHOT_SCHEMA_VERSION = 4;
 

@@ -4,7 +4,7 @@
  * JSON. Every store of the port counts the same way, so a writer that splits its batches by this
  * measure fits every one of them.
  */
-import type { EventData } from '../domain/eventStore.js';
+import type { EventData } from '../../domain/eventStore.js';
 
 const jsonBytes = (value: unknown): number => (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8'));
 

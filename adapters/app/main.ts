@@ -3,7 +3,7 @@
  * A wrong variable stops it at once with a message naming the variable and what it expected.
  * SIGTERM or SIGINT: stop accepting, finish what is in flight, close the stores, exit.
  */
-import { ConfigurationError, loadConfig } from './config.js';
+import { ConfigurationError, loadConfig } from '../config/config.js';
 import { startService } from './service.js';
 
 const EXIT_CONFIGURATION = 78;

@@ -7,10 +7,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { callParkStream } from '../domain/callPark.js';
-import type { CallParkState } from '../domain/callParkState.js';
-import type { EventStore } from '../domain/eventStore.js';
-import { SNAPSHOT_SCHEMA_VERSION, decodeState, encodeState } from '../domain/snapshot.js';
+import { callParkStream } from '../../domain/callPark.js';
+import type { CallParkState } from '../../domain/callParkState.js';
+import type { EventStore } from '../../domain/eventStore.js';
+import { SNAPSHOT_SCHEMA_VERSION, decodeState, encodeState } from '../../domain/storedForm/snapshot.js';
 
 export const StoredSnapshot = t.type({
   schemaVersion: t.literal(SNAPSHOT_SCHEMA_VERSION),

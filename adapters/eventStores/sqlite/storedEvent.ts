@@ -2,7 +2,7 @@
  * An event as a row of the `events` table, and back. Data and metadata are JSON text; the
  * position is read as a bigint (statements that return it use `safeIntegers`).
  */
-import type { EventData, Position, RecordedEvent } from '../../domain/eventStore.js';
+import type { EventData, Position, RecordedEvent } from '../../../domain/eventStore.js';
 
 /** The columns of a stored event, in the order of `StoredEventRow`. */
 export const storedEventColumns = 'position, stream_name, revision, event_id, type, data, metadata, recorded_at';

@@ -4,14 +4,14 @@
  * mix, and a running service's projection carries on from the rebuilt checkpoint. A progress bar
  * follows the build's checkpoint up to the head of the log as it was when the rebuild began.
  */
-import { comparePositions, type Position } from '../domain/eventStore.js';
-import { readCheckpoint } from '../projections/checkpoints.js';
-import { buildName, type Projection } from '../projections/projection.js';
-import { readSideProjections } from '../projections/readSide.js';
-import { ringBackTimersProjection } from '../projections/ringBackTimers.js';
-import { buildShadow } from '../projections/rebuild.js';
-import { loadConfig } from './config.js';
-import { openEventStore, openReadStore } from './stores.js';
+import { comparePositions, type Position } from '../../domain/eventStore.js';
+import { readCheckpoint } from '../../projections/checkpoints.js';
+import { buildName, type Projection } from '../../projections/projection.js';
+import { readSideProjections } from '../../projections/readSide.js';
+import { ringBackTimersProjection } from '../../projections/ringBackTimers.js';
+import { buildShadow } from '../../projections/rebuild.js';
+import { loadConfig } from '../config/config.js';
+import { openEventStore, openReadStore } from '../config/stores.js';
 
 export const rebuildableProjections: readonly Projection[] = [ringBackTimersProjection, ...readSideProjections];
 
