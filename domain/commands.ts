@@ -89,7 +89,6 @@ export const CallParkCommand = taggedUnion('CallParkCommand', [
 ]);
 export type CallParkCommand = t.TypeOf<typeof CallParkCommand>;
 export type CommandType = CallParkCommand['type'];
-export type CommandOf<T extends CommandType> = Extract<CallParkCommand, { type: T }>;
 
 export type ParkCall = t.TypeOf<typeof ParkCall>;
 export type RetrieveCall = t.TypeOf<typeof RetrieveCall>;

@@ -130,7 +130,6 @@ export const CallParkEvent = taggedUnion('CallParkEvent', [
 ]);
 export type CallParkEvent = t.TypeOf<typeof CallParkEvent>;
 export type EventType = CallParkEvent['type'];
-export type EventOf<T extends EventType> = Extract<CallParkEvent, { type: T }>;
 
 export type Parked = t.TypeOf<typeof Parked>;
 export type Retrieved = t.TypeOf<typeof Retrieved>;

@@ -10,8 +10,6 @@ import type { RunnerOptions } from './runner.js';
 
 export const readSideProjections: readonly Projection[] = [occupancyProjection, auditHistoryProjection, reportingProjection];
 
-export const readSideProjection = (name: string): Projection | undefined => readSideProjections.find((projection) => projection.name === name);
-
 /**
  * The runner options each read-side projection wants on top of the service's own (clock, …). The
  * occupancy runner feeds the live board: it commits at least every 10 ms under a steady load, so a

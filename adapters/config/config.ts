@@ -8,20 +8,10 @@ import * as t from 'io-ts/lib/index.js';
 import { issuesOf } from '../../domain/codec/codec.js';
 import { ConfigurationError } from '../runtime/configurationError.js';
 import { TokenGrants, roles, type TokenGrant } from '../http/auth.js';
-import { kafkaSettingsFromEnv, type KafkaSettings } from '../kafka/kafkaEnvironment.js';
+import { kafkaSettingsFromEnv, type KafkaConfig, type KafkaSettings } from '../kafka/kafkaEnvironment.js';
 
 export { ConfigurationError } from '../runtime/configurationError.js';
-
-export interface KafkaConfig {
-  readonly brokers: readonly string[];
-  /** TLS, SASL and the layout of the topics the bridge creates (adapters/kafka/kafkaEnvironment.ts). */
-  readonly settings?: KafkaSettings;
-  readonly clientId: string;
-  readonly groupId: string;
-  readonly signalingTopic: string;
-  readonly directivesTopic: string;
-  readonly deadLetterTopic: string;
-}
+export type { KafkaConfig } from '../kafka/kafkaEnvironment.js';
 
 export interface Config {
   readonly port: number;

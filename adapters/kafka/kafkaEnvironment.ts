@@ -37,6 +37,18 @@ export interface KafkaSecurity {
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
 }
 
+/** The bridge's part of the service's configuration (adapters/config/config.ts reads it with the rest). */
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  /** TLS, SASL and the layout of the topics the bridge creates. */
+  readonly settings?: KafkaSettings;
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly signalingTopic: string;
+  readonly directivesTopic: string;
+  readonly deadLetterTopic: string;
+}
+
 export interface KafkaSettings {
   readonly security: KafkaSecurity;
   readonly topics: Partial<TopicLayout>;

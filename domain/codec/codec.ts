@@ -88,13 +88,6 @@ export const issuesOf = (errors: t.Errors): DecodeIssue[] => {
 export const decode = <A, O>(codec: t.Type<A, O, unknown>, input: unknown): E.Either<DecodeError, A> =>
   E.mapLeft((errors: t.Errors) => new DecodeError(issuesOf(errors)))(codec.decode(input));
 
-/** Decode or throw the DecodeError: for input that was validated before (stored events). */
-export const decodeOrThrow = <A, O>(codec: t.Type<A, O, unknown>, input: unknown): A => {
-  const result = decode(codec, input);
-  if (E.isLeft(result)) throw result.left;
-  return result.right;
-};
-
 /**
  * An object codec that refuses keys it does not know, so a misspelt field is an error rather
  * than silently ignored. Optional properties may be absent; present ones must be valid. It walks
@@ -188,20 +181,6 @@ export const text = (name: string, max: number): t.Type<string, string, unknown>
     t.identity,
   );
   return withShape(decodesToItself(codec), { kind: 'text', maxLength: max });
-};
-
-/** A whole number in a range, named in the error. */
-export const wholeNumber = (name: string, min: number, max: number): t.Type<number, number, unknown> => {
-  const codec = new t.Type<number, number, unknown>(
-    name,
-    (u): u is number => Number.isInteger(u) && (u as number) >= min && (u as number) <= max,
-    (u, context) =>
-      Number.isInteger(u) && (u as number) >= min && (u as number) <= max
-        ? t.success(u as number)
-        : t.failure(u, context, `expected a whole number from ${min} to ${max}, got ${describeValue(u)}`),
-    t.identity,
-  );
-  return withShape(decodesToItself(codec), { kind: 'integer', minimum: min, maximum: max });
 };
 
 /** A random draw in [0, 1): randomness comes in with the command. */

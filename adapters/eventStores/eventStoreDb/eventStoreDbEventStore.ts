@@ -57,11 +57,10 @@ import type {
   Subscription,
   SubscriptionFilter,
 } from '../../../domain/eventStore.js';
-import { AppendTooLarge, WrongExpectedRevision } from '../../../domain/eventStore.js';
+import { AppendTooLarge, WrongExpectedRevision, matchesFilter } from '../../../domain/eventStore.js';
 import { DEFAULT_MAX_APPEND_SIZE, appendSize, eventSize } from '../appendSize.js';
 import { uuidV5 } from '../../commands/eventIds.js';
 import { readOrCreateEsdbLogIdentity } from './logIdentity.js';
-import { matchesFilter } from '../inMemory/inMemoryEventStore.js';
 
 const {
   EventStoreDBClient: Client,

@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { appendSize } from '../appendSize.js';
 import {
   AppendTooLarge,
-  WrongExpectedRevision,
+  checkExpectedRevision,
   comparePositions,
+  matchesFilter,
   type AppendResult,
   type EventData,
   type EventStore,
@@ -21,24 +22,6 @@ import {
   type Subscription,
   type SubscriptionFilter,
 } from '../../../domain/eventStore.js';
-
-export const matchesFilter = (event: RecordedEvent, filter: SubscriptionFilter | undefined): boolean => {
-  if (filter === undefined) return true;
-  const { streamNamePrefixes, eventTypePrefixes } = filter;
-  if (streamNamePrefixes && !streamNamePrefixes.some((prefix) => event.streamName.startsWith(prefix))) return false;
-  if (eventTypePrefixes && !eventTypePrefixes.some((prefix) => event.type.startsWith(prefix))) return false;
-  return true;
-};
-
-export const checkExpectedRevision = (streamName: string, expected: ExpectedRevision, lastRevision: number | undefined): void => {
-  const actual = lastRevision ?? 'no_stream';
-  const ok =
-    expected === 'any' ||
-    (expected === 'no_stream' && lastRevision === undefined) ||
-    (expected === 'stream_exists' && lastRevision !== undefined) ||
-    (typeof expected === 'number' && expected === lastRevision);
-  if (!ok) throw new WrongExpectedRevision(streamName, expected, actual);
-};
 
 export class InMemoryEventStore implements EventStore {
   private readonly log: RecordedEvent[] = [];

@@ -5,8 +5,7 @@
  * refused is refused alone: the others of the batch are still written.
  */
 import Database from 'better-sqlite3';
-import { WrongExpectedRevision, type AppendResult, type ExpectedRevision } from '../../../domain/eventStore.js';
-import { checkExpectedRevision } from '../inMemory/inMemoryEventStore.js';
+import { WrongExpectedRevision, checkExpectedRevision, type AppendResult, type ExpectedRevision } from '../../../domain/eventStore.js';
 import { EventIdConflict } from './eventIdConflict.js';
 import { positionAt, type SerializedEvent } from './storedEvent.js';
 
