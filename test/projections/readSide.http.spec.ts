@@ -98,8 +98,7 @@ describe('the live occupancy stream', () => {
     expect(JSON.parse((await stream.next('snapshot')).data)).toMatchObject({
       policies: [{ policy: 'Global', total: 2, occupied: 1, orbits: [{ code: '11', status: 'parked', callId: 'call-2' }], freed: [[10, expect.stringMatching(/^\d{4}-\d\d-\d\dT/)]] }],
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(stream.comments()).toBeGreaterThanOrEqual(1);
+    await stream.untilComments(1);
     stream.close();
   });
 

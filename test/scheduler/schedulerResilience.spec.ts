@@ -131,8 +131,10 @@ describe('the ring-back scheduler, when things go wrong or pile up', () => {
 
     let stopped = false;
     const stopping = service.scheduler.stop().then(() => (stopped = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Stopping waits for the command in flight: a turn of the event loop on, it is still stopping.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(stopped).toBe(false);
+    expect(service.scheduler.status()).toMatchObject({ state: 'stopping', inFlight: 1 });
     release();
     await stopping;
     expect(service.scheduler.status()).toMatchObject({ state: 'stopped', inFlight: 0 });
