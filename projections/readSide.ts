@@ -1,6 +1,6 @@
 /**
  * The read side's projections, for the composition root to run (one ProjectionRunner each) and
- * for `callpark projections rebuild [name]` to find by name.
+ * for `callpark projections rebuild [name]` to choose from (adapters/app/projectionRebuild.ts).
  */
 import { auditHistoryProjection } from './auditHistory.js';
 import { occupancyProjection } from './occupancy.js';

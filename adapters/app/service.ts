@@ -46,7 +46,7 @@ export interface RunningService {
   readonly handler: CommandHandler;
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
-  /** The ring-back timers' runner (on this thread) and the read side's (on the read-side thread). */
+  /** Every projection's runner, the ring-back timers' with the others, as seen from this thread (they run on the read-side thread). */
   readonly runners: readonly RunnerView[];
   readonly http: FastifyInstance;
   /** Stop accepting, finish what is in flight, close the stores. Safe to call twice. */

@@ -139,7 +139,8 @@ export const buildHttpServer = async (dependencies: HttpDependencies): Promise<F
     if (status !== undefined && status >= 400 && status < 500) {
       return sendProblem(reply, problems.badRequest(status, STATUS_CODES[status] ?? 'Bad request', error.message));
     }
-    request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    // The path alone: a query may carry a token (the occupancy stream's `access_token`).
+    request.log.error({ err: error, method: request.method, path: request.url.split('?')[0] }, 'request failed');
     return sendProblem(reply, problems.internal());
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problems.routeNotFound(request.method, request.url.split('?')[0] ?? '')));
