@@ -17,7 +17,7 @@ import { WrongExpectedRevision, type EventData, type EventStore, type ExpectedRe
 import type { CallParkEvent } from '../../domain/events.js';
 import { toStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { eventSize } from '../eventStores/appendSize.js';
-import { eventIdFor } from './eventIds.js';
+import { eventIdFor } from '../eventStores/eventIds.js';
 import type { Remembered } from './idempotencyWindow.js';
 import { CommandTooLarge, ConcurrencyExhausted, type CommandOutcome, type Rejection } from './commandOutcome.js';
 import { findMissed, rememberedOutcome } from './idempotencyLookup.js';

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { KafkaMessage } from 'kafkajs';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { toCommand, type SignalingMessage } from '../../domain/signaling.js';
-import { uuidV5 } from '../commands/eventIds.js';
+import { uuidV5 } from '../eventStores/eventIds.js';
 import { decodeSignaling, type Undecodable } from './signalingDecoding.js';
 import { unreadableBatchOf } from './unreadableBatch.js';
 

@@ -10,7 +10,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { CommandHandler } from '../../adapters/commands/commandHandler.js';
-import { eventIdFor } from '../../adapters/commands/eventIds.js';
+import { eventIdFor } from '../../adapters/eventStores/eventIds.js';
 import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import { callParkStream, decide } from '../../domain/callPark.js';
 import { evolve, initialState, type ActiveSession, type CallParkState } from '../../domain/callParkState.js';

@@ -59,7 +59,7 @@ import type {
 } from '../../../domain/eventStore.js';
 import { AppendTooLarge, WrongExpectedRevision, matchesFilter } from '../../../domain/eventStore.js';
 import { DEFAULT_MAX_APPEND_SIZE, appendSize, eventSize } from '../appendSize.js';
-import { uuidV5 } from '../../commands/eventIds.js';
+import { uuidV5 } from '../eventIds.js';
 import { readOrCreateEsdbLogIdentity } from './logIdentity.js';
 
 const {

@@ -5,7 +5,7 @@
  * events, their ids and their metadata are the ones the handler would have written.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { eventIdFor } from '../../../adapters/commands/eventIds.js';
+import { eventIdFor } from '../../../adapters/eventStores/eventIds.js';
 import { callParkStream, decide } from '../../../domain/callPark.js';
 import { evolve, initialState } from '../../../domain/callParkState.js';
 import type { CallParkCommand } from '../../../domain/commands.js';
