@@ -1,6 +1,6 @@
 /**
  * How the command handler keeps a tenant's snapshot: its state at a revision, in
- * domain/snapshot.ts's stored form, kept by the store apart from the log under the name of the
+ * domain/storedForm/snapshot.ts's stored form, kept by the store apart from the log under the name of the
  * tenant's stream (the port's `writeSnapshot`: the newest one only, so what snapshots cost is
  * bounded per tenant whatever its history). It holds no idempotency window (ADR 0003): its size is
  * the tenant's state, not its traffic. It is never a source of truth: the log alone rebuilds it.
@@ -18,7 +18,7 @@ export const StoredSnapshot = t.type({
   revision: t.number,
   /** The time of the tenant's latest event (where the idempotency window ends). */
   latestAt: t.number,
-  /** The state, in domain/snapshot.ts's stored form (decoded there). */
+  /** The state, in domain/storedForm/snapshot.ts's stored form (decoded there). */
   state: t.unknown,
 });
 export type StoredSnapshot = t.TypeOf<typeof StoredSnapshot>;

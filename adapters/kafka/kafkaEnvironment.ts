@@ -1,5 +1,5 @@
 /**
- * What the bridge reads from the environment beyond KafkaConfig (adapters/config.ts): TLS, SASL
+ * What the bridge reads from the environment beyond KafkaConfig (adapters/config/config.ts): TLS, SASL
  * and the shape of the topics it creates. Decoded at start like the rest of the configuration; a
  * wrong value names its variable. Certificates are named by file, never written into a variable.
  *

@@ -1,5 +1,5 @@
 /**
- * The quick path of decoding (domain/quickDecode.ts) is an optimisation, never a second opinion:
+ * The quick path of decoding (domain/codec/quickDecode.ts) is an optimisation, never a second opinion:
  * for any input, valid or not, decoding answers exactly what it answers with the quick path off.
  * The inputs are the stored events of a log decided by the real decider, a few commands, and
  * those inputs broken by fast-check in one place: a field removed, replaced by a value of another

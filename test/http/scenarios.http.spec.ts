@@ -2,7 +2,6 @@
  * The Teams and Lync scenarios of DOMAIN.md, through HTTP, over the real command handler.
  */
 import { describe, expect, it } from 'vitest';
-import { rejectionStatus } from '../../adapters/http/rejectionStatus.js';
 import { at } from '../support/callParkFixtures.js';
 import { CONTOSO, alice, bob, carol, json, startService, tokens } from './httpFixtures.js';
 
@@ -182,29 +181,5 @@ describe('parking and retrieving over HTTP', () => {
     expect(logged[0]!.latencyMs).toEqual(expect.any(Number));
     expect(logged[1]).toMatchObject({ tenant: CONTOSO, command: 'RetrieveCall', outcome: 'rejected', reason: 'federated-user', duplicate: false });
     expect(service.logLines.filter((line) => line.msg !== 'command')).toEqual([]);
-  });
-
-  it('answers each rejection reason with the status the API promises, from one table', () => {
-    expect(rejectionStatus).toEqual({
-      'call-park-not-allowed': 403,
-      'endpoint-cannot-park': 403,
-      'endpoint-cannot-retrieve': 403,
-      'federated-user': 403,
-      'directed-park-not-allowed': 403,
-      'orbit-outside-your-policy': 403,
-      'no-call-on-orbit': 404,
-      'policy-not-found': 404,
-      'call-already-parked': 409,
-      'session-id-in-use': 409,
-      'orbit-occupied': 409,
-      'call-not-parked': 409,
-      'no-ring-back-in-progress': 409,
-      'policy-already-exists': 409,
-      'policy-has-parked-calls': 409,
-      'media-not-parkable': 422,
-      'invalid-orbit-code': 422,
-      'invalid-setting': 422,
-      'no-free-orbit': 503,
-    });
   });
 });

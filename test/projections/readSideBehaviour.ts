@@ -1,6 +1,6 @@
 /**
  * What the read side's projections do, said once and checked against each read store:
- * readSide.sqlite.spec.ts and readSide.postgres.int.spec.ts run these same tests over random
+ * readSide.sqlite.int.spec.ts and readSide.postgres.int.spec.ts run these same tests over random
  * histories recorded by the real decider.
  */
 import fc from 'fast-check';

@@ -1,6 +1,6 @@
 /**
  * What the projection runner does, said once and checked against each read store:
- * runner.sqlite.spec.ts and runner.postgres.int.spec.ts run these same tests.
+ * runner.sqlite.int.spec.ts and runner.postgres.int.spec.ts run these same tests.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';

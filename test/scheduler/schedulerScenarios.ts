@@ -1,6 +1,6 @@
 /**
  * The ring-back scheduler's behaviour end to end, driven by the scheduler alone: the same
- * scenarios run over SQLite (ringBackScheduler.spec.ts) and PostgreSQL (ringBackScheduler.int.spec.ts).
+ * scenarios run over SQLite (ringBackScheduler.sqlite.int.spec.ts) and PostgreSQL (ringBackScheduler.postgres.int.spec.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandHandler } from '../../adapters/commands/commandHandler.js';

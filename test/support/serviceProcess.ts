@@ -44,7 +44,7 @@ export interface ServiceProcess {
 export const defaultTokens = (tenant: string): string =>
   [`admin@*=${ADMIN_TOKEN}`, `signaling@${tenant}=${SIGNALING_TOKEN}`, `supervisor@${tenant}=${SUPERVISOR_TOKEN}`].join(',');
 
-/** The variables that configure the service (adapters/config.ts), never taken from the test runner. */
+/** The variables that configure the service (adapters/config/config.ts), never taken from the test runner. */
 const serviceVariables = [
   'PORT',
   'HOST',

@@ -96,7 +96,7 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 /**
  * The EventStoreDB event id for a port event id: a UUID as itself (lowercased), any other string
- * as the version-5 UUID named by it in callpark's namespace (adapters/eventIds.ts), so a retry
+ * as the version-5 UUID named by it in callpark's namespace (adapters/eventStores/eventIds.ts), so a retry
  * with the same id sends the same UUID.
  */
 export const esdbEventId = (id: string): string => (UUID_PATTERN.test(id) ? id.toLowerCase() : uuidV5(id));
