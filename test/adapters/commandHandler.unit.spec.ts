@@ -184,6 +184,13 @@ describe('the command handler', () => {
   describe('history', () => {
     class CountingStore extends InMemoryEventStore {
       reads: { stream: string; options: ReadStreamOptions; events: number }[] = [];
+      /** Every snapshot write the handler started: it does not wait for them, a test does. */
+      readonly snapshotWrites: Promise<unknown>[] = [];
+      override writeSnapshot(...args: Parameters<InMemoryEventStore['writeSnapshot']>) {
+        const written = super.writeSnapshot(...args);
+        this.snapshotWrites.push(written);
+        return written;
+      }
       override async *readStream(streamName: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
         const read = { stream: streamName, options, events: 0 };
         this.reads.push(read);
@@ -202,7 +209,7 @@ describe('the command handler', () => {
         await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i * 2 }));
         await writer.handle(retrieveCommand('10', retriever(bob), i * 2 + 1));
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.all(store.snapshotWrites);
       store.reads = [];
       const cold = handlerOn(store, { snapshotEvery: 50 });
       const outcome = await cold.handle(parkCommand({ sessionId: 's-last', callId: 'c-last', seconds: 1000 }));
@@ -215,10 +222,13 @@ describe('the command handler', () => {
 
     it('spaces a tenant’s snapshots at least one event per call it holds parked', async () => {
       const revisions: number[] = [];
+      const writes: Promise<unknown>[] = [];
       const store = new (class extends InMemoryEventStore {
         override writeSnapshot(...args: Parameters<InMemoryEventStore['writeSnapshot']>) {
           revisions.push(args[1].revision);
-          return super.writeSnapshot(...args);
+          const written = super.writeSnapshot(...args);
+          writes.push(written);
+          return written;
         }
       })();
       const writer = handlerOn(store, { snapshotEvery: 10 });
@@ -237,7 +247,7 @@ describe('the command handler', () => {
         await writer.handle(retrieveCommand(held.shift()!, retriever(bob), i));
         await park(i);
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.all(writes);
 
       const whileHeld = revisions.filter((revision) => revision > heldFrom).sort((a, b) => a - b);
       const gaps = whileHeld.slice(1).map((revision, i) => revision - whileHeld[i]!);

@@ -209,12 +209,16 @@ describe('the audit', () => {
 describe('the occupancy at a past instant', () => {
   it('is rebuilt from the log: before the park, while parked, after the retrieval', async () => {
     await allowPark();
+    // Each instant a millisecond of its own: the clock moves past one before the next step.
+    const pastMillisecond = async (instant: number): Promise<void> => {
+      while (Date.now() <= instant) await new Promise((resolve) => setImmediate(resolve));
+    };
     const before = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pastMillisecond(before);
     await park('call-1');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pastMillisecond(Date.now());
     const during = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pastMillisecond(during);
     await retrieve('10');
     const at = async (instant: number, policy = 'Global') => get(`/v1/tenants/${CONTOSO}/policies/${policy}/occupancy/at?instant=${new Date(instant).toISOString()}`, tokens.supervisor);
 
