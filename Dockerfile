@@ -36,4 +36,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=6 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # SIGTERM reaches node directly: it finishes what is in flight within CALLPARK_SHUTDOWN_GRACE_MS.
-CMD ["node", "dist/adapters/main.js"]
+CMD ["node", "dist/adapters/app/main.js"]

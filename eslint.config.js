@@ -18,6 +18,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     // The domain is a pure model: no Node, no adapters, no projections, no drivers.
     files: ['domain/**/*.ts'],
     rules: {

@@ -10,7 +10,8 @@ import type { CallParkEvent, SessionEnded } from './events.js';
 import type { CallId, SessionId, UserId } from './identifiers.js';
 import { GLOBAL_POLICY, defaultSettings, type PolicySettings } from './parkPolicy.js';
 
-export interface PolicyLot {
+/** A policy as the state holds it: its settings, and the state of the orbits of its range. */
+export interface PolicyOrbits {
   readonly policy: string;
   settings: PolicySettings;
   /** Orbit → the session parked on it (I1: at most one). */
@@ -42,7 +43,7 @@ export interface ActiveSession {
 }
 
 export interface CallParkState {
-  readonly policies: Map<string, PolicyLot>;
+  readonly policies: Map<string, PolicyOrbits>;
   readonly grants: Map<UserId, string>;
   readonly endpointOverrides: Map<Endpoint, Capabilities>;
   readonly sessions: Map<SessionId, ActiveSession>;
@@ -50,7 +51,7 @@ export interface CallParkState {
   readonly parkedCalls: Map<CallId, SessionId>;
 }
 
-const newLot = (policy: string, settings: PolicySettings): PolicyLot => ({ policy, settings, occupied: new Map(), freedAt: new Map(), lastIssued: undefined });
+const newLot = (policy: string, settings: PolicySettings): PolicyOrbits => ({ policy, settings, occupied: new Map(), freedAt: new Map(), lastIssued: undefined });
 
 /** Every tenant has a policy named Global, which applies to users granted no other. */
 export const initialState = (): CallParkState => ({
@@ -62,7 +63,7 @@ export const initialState = (): CallParkState => ({
 });
 
 /** The policy a user acts under: the one granted, else Global. */
-export const policyOf = (state: CallParkState, userId: UserId): PolicyLot =>
+export const policyOf = (state: CallParkState, userId: UserId): PolicyOrbits =>
   state.policies.get(state.grants.get(userId) ?? GLOBAL_POLICY) ?? state.policies.get(GLOBAL_POLICY)!;
 
 export const capabilities = (state: CallParkState, endpoint: Endpoint): Capabilities => capabilitiesOf(endpoint, state.endpointOverrides);

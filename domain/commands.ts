@@ -3,7 +3,7 @@
  * Every command carries its id (I6), the instant it is decided at (I7: time is data) and its tenant.
  */
 import * as t from 'io-ts/lib/index.js';
-import { Instant, closed, taggedUnion, oneOf, text, unitInterval } from './codec.js';
+import { Instant, closed, taggedUnion, oneOf, text, unitInterval } from './codec/codec.js';
 import { Capabilities, Endpoint, Media } from './endpoint.js';
 import { CallId, CommandId, SessionId, TenantId, UserId } from './identifiers.js';
 import { PolicyIdentity, PolicySettingsChange } from './parkPolicy.js';
@@ -102,7 +102,6 @@ export const CallParkCommand = taggedUnion('CallParkCommand', [
 ]);
 export type CallParkCommand = t.TypeOf<typeof CallParkCommand>;
 export type CommandType = CallParkCommand['type'];
-export type CommandOf<T extends CommandType> = Extract<CallParkCommand, { type: T }>;
 
 export type ParkCall = t.TypeOf<typeof ParkCall>;
 export type RetrieveCall = t.TypeOf<typeof RetrieveCall>;

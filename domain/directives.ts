@@ -6,7 +6,7 @@
  */
 import type * as t from 'io-ts/lib/index.js';
 import * as io from 'io-ts/lib/index.js';
-import { Instant, closed, taggedUnion, oneOf } from './codec.js';
+import { Instant, closed, taggedUnion, oneOf } from './codec/codec.js';
 import { Party } from './commands.js';
 import type { Abandoned, CallParkEvent, Expired, Retrieved } from './events.js';
 import { RejectionReason, sentenceFor } from './rejection.js';

@@ -3,7 +3,7 @@
  * The matrix is DOMAIN.md's "Who can do what"; a tenant may override any row of it.
  */
 import * as t from 'io-ts/lib/index.js';
-import { closed, oneOf } from './codec.js';
+import { closed, oneOf } from './codec/codec.js';
 
 export const endpoints = [
   'teams-desktop',

@@ -164,3 +164,23 @@ export interface EventStore {
 
   close(): Promise<void>;
 }
+
+/** Whether a subscription with this filter receives the event (every store applies the same rule). */
+export const matchesFilter = (event: RecordedEvent, filter: SubscriptionFilter | undefined): boolean => {
+  if (filter === undefined) return true;
+  const { streamNamePrefixes, eventTypePrefixes } = filter;
+  if (streamNamePrefixes && !streamNamePrefixes.some((prefix) => event.streamName.startsWith(prefix))) return false;
+  if (eventTypePrefixes && !eventTypePrefixes.some((prefix) => event.type.startsWith(prefix))) return false;
+  return true;
+};
+
+/** The expected-revision rule of appendToStream: throws WrongExpectedRevision when it does not hold. */
+export const checkExpectedRevision = (streamName: string, expected: ExpectedRevision, lastRevision: number | undefined): void => {
+  const actual = lastRevision ?? 'no_stream';
+  const ok =
+    expected === 'any' ||
+    (expected === 'no_stream' && lastRevision === undefined) ||
+    (expected === 'stream_exists' && lastRevision !== undefined) ||
+    (typeof expected === 'number' && expected === lastRevision);
+  if (!ok) throw new WrongExpectedRevision(streamName, expected, actual);
+};

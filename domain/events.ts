@@ -5,7 +5,7 @@
  * (I5) and when its ring back is due (I7).
  */
 import * as t from 'io-ts/lib/index.js';
-import { Instant, closed, taggedUnion, oneOf, text } from './codec.js';
+import { Instant, closed, taggedUnion, oneOf, text } from './codec/codec.js';
 import { Party, Retriever, UnansweredCause, unansweredCauses } from './commands.js';
 import { Capabilities, Endpoint, Media } from './endpoint.js';
 import { CallId, SessionId, TenantId, UserId } from './identifiers.js';
@@ -148,7 +148,6 @@ export const CallParkEvent = taggedUnion('CallParkEvent', [
 ]);
 export type CallParkEvent = t.TypeOf<typeof CallParkEvent>;
 export type EventType = CallParkEvent['type'];
-export type EventOf<T extends EventType> = Extract<CallParkEvent, { type: T }>;
 
 export type Parked = t.TypeOf<typeof Parked>;
 export type Retrieved = t.TypeOf<typeof Retrieved>;

@@ -1,7 +1,7 @@
 /** The identifiers every message carries. */
 import * as t from 'io-ts/lib/index.js';
-import { text, withShape } from './codec.js';
-import { decodesToItself } from './quickDecode.js';
+import { text, withShape } from './codec/codec.js';
+import { decodesToItself } from './codec/quickDecode.js';
 
 /** A tenant id as the events record it: every one ever accepted stays readable. */
 export const TenantId = text('TenantId', 128);

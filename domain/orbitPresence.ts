@@ -7,7 +7,7 @@
  */
 import type * as t from 'io-ts/lib/index.js';
 import * as io from 'io-ts/lib/index.js';
-import { Instant, closed } from './codec.js';
+import { Instant, closed } from './codec/codec.js';
 import { Party } from './commands.js';
 import type { CallParkEvent } from './events.js';
 

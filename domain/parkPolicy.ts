@@ -3,7 +3,7 @@
  * Every setting has its default and its range here, and nowhere else.
  */
 import * as t from 'io-ts/lib/index.js';
-import { closed, oneOf, text, withShape } from './codec.js';
+import { closed, oneOf, text, withShape } from './codec/codec.js';
 
 export const GLOBAL_POLICY = 'Global';
 

@@ -12,7 +12,7 @@
  * command that finds the session moved on is a no-op: no events, no error.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { capabilities, policyOf, sessionOfCall, type ActiveSession, type CallParkState, type PolicyLot } from './callParkState.js';
+import { capabilities, policyOf, sessionOfCall, type ActiveSession, type CallParkState, type PolicyOrbits } from './callParkState.js';
 import type { CallerHungUp, ParkCall, RetrieveCall, RingBackAnswered, RingBackDue, RingBackUnanswered, RingParkerNow, SendToFallbackNow } from './commands.js';
 import type { CallParkEvent, ParkRejected, RetrievalRejected } from './events.js';
 import { allocateOrbit, orbitCode, parseOrbitCode } from './orbit.js';
@@ -26,10 +26,10 @@ const accept = (...events: CallParkEvent[]): Decision => E.right(events);
 const nothingToDo: Decision = E.right([]);
 const refuse = (reason: RejectionReason, context: RejectionContext = {}): Decision => E.left(rejection(reason, context));
 
-const rangeOf = (lot: PolicyLot): string =>
+const rangeOf = (lot: PolicyOrbits): string =>
   `orbits ${orbitCode(lot.settings.pickupRangeStart, lot.settings.orbitPrefix)} to ${orbitCode(lot.settings.pickupRangeEnd, lot.settings.orbitPrefix)}`;
 
-const inRange = (lot: PolicyLot, orbit: number): boolean => orbit >= lot.settings.pickupRangeStart && orbit <= lot.settings.pickupRangeEnd;
+const inRange = (lot: PolicyOrbits, orbit: number): boolean => orbit >= lot.settings.pickupRangeStart && orbit <= lot.settings.pickupRangeEnd;
 
 /** What an event ending a session says of the ring back ringing at that moment, if one is (I7). */
 const ringingNow = (session: ActiveSession): { ringingAttempt?: number } => (session.phase === 'ringing-back' ? { ringingAttempt: session.attempt } : {});

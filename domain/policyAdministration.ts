@@ -7,7 +7,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { CallParkState } from './callParkState.js';
 import type { GrantPolicy, NewPolicy, RemovePolicy, ResetEndpointCapabilities, SetEndpointCapabilities, SetPolicy } from './commands.js';
-import { defaultCapabilities } from './endpoint.js';
 import type { Decision } from './parkSession.js';
 import { GLOBAL_POLICY, applyChange, changedSettings, defaultSettings, settingProblems, type PolicySettings } from './parkPolicy.js';
 import { rejection, type RejectionContext, type RejectionReason } from './rejection.js';
@@ -68,6 +67,3 @@ export const resetEndpointCapabilities = (command: ResetEndpointCapabilities, st
     ? E.right([{ type: 'EndpointCapabilitiesReset', tenantId: command.tenantId, endpoint: command.endpoint, at: command.at }])
     : nothingToDo;
 
-/** The effective row of the matrix for every endpoint of the tenant. */
-export const endpointMatrix = (state: CallParkState) =>
-  Object.fromEntries(Object.entries(defaultCapabilities).map(([endpoint, row]) => [endpoint, state.endpointOverrides.get(endpoint as keyof typeof defaultCapabilities) ?? row]));

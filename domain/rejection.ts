@@ -4,7 +4,7 @@
  * continues; no park code is generated"): every refusal says what happened and why.
  */
 import type * as t from 'io-ts/lib/index.js';
-import { oneOf } from './codec.js';
+import { oneOf } from './codec/codec.js';
 
 export const rejectionReasons = [
   // Parking

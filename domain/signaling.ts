@@ -4,7 +4,7 @@
  * way in. `eventId` is the command id that makes a redelivery change nothing (I6).
  */
 import * as t from 'io-ts/lib/index.js';
-import { Instant, closed, taggedUnion, text } from './codec.js';
+import { Instant, closed, taggedUnion, text } from './codec/codec.js';
 import { OrbitCodeText, Party, type CallParkCommand, type UnansweredCause } from './commands.js';
 import { Endpoint, Media } from './endpoint.js';
 import { CallId, CommandId, IncomingTenantId, UserId } from './identifiers.js';

@@ -15,7 +15,7 @@
 import type { CallParkEvent, ParkRejected, RetrievalRejected } from '../domain/events.js';
 import { sentenceFor } from '../domain/rejection.js';
 import { timelineEntry } from '../domain/sessionTimeline.js';
-import type { EventMetadata } from '../domain/storedEvent.js';
+import type { EventMetadata } from '../domain/storedForm/storedEvent.js';
 import { callParkEventsOf, decodeEvents, refusalEventTypes, sessionEventTypes } from './callParkEvents.js';
 import type { Projection, Tables } from './projection.js';
 import { insertRows, RowCache, type TableShape } from './tableRows.js';

@@ -8,10 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { callParkStreamPrefix } from '../domain/callPark.js';
 import type { RecordedEvent, SubscriptionFilter } from '../domain/eventStore.js';
 import type { CallParkEvent, EventType } from '../domain/events.js';
-import { fromStoredForm, type EventMetadata } from '../domain/storedEvent.js';
-
-/** Only the tenants' call park streams reach the read side (not snapshots, not other streams). */
-export const callParkFilter: SubscriptionFilter = { streamNamePrefixes: [callParkStreamPrefix] };
+import { fromStoredForm, type EventMetadata } from '../domain/storedForm/storedEvent.js';
 
 /** The tenants' call park events of these types only: the runner skips the others without reading them. */
 export const callParkEventsOf = (types: readonly EventType[]): SubscriptionFilter => ({ streamNamePrefixes: [callParkStreamPrefix], eventTypePrefixes: types });

@@ -51,14 +51,6 @@ export const tablesOf = (projection: Projection, prefix = ''): Tables => {
   };
 };
 
-export const matchesFilter = (event: RecordedEvent, filter: SubscriptionFilter | undefined): boolean => {
-  if (filter === undefined) return true;
-  const { streamNamePrefixes, eventTypePrefixes } = filter;
-  if (streamNamePrefixes && !streamNamePrefixes.some((prefix) => event.streamName.startsWith(prefix))) return false;
-  if (eventTypePrefixes && !eventTypePrefixes.some((prefix) => event.type.startsWith(prefix))) return false;
-  return true;
-};
-
 /** Where a build's checkpoint and migrations are recorded: the projection's name, and the prefix of a rebuild. */
 export const buildName = (projection: Projection, prefix = ''): string => (prefix === '' ? projection.name : `${projection.name}@${prefix}`);
 

@@ -1,6 +1,6 @@
 /**
  * The read side's projections, for the composition root to run (one ProjectionRunner each) and
- * for `callpark projections rebuild [name]` to find by name.
+ * for `callpark projections rebuild [name]` to choose from (adapters/app/projectionRebuild.ts).
  */
 import { auditHistoryProjection } from './auditHistory.js';
 import { occupancyProjection } from './occupancy.js';
@@ -9,8 +9,6 @@ import { reportingProjection } from './reporting.js';
 import type { RunnerOptions } from './runner.js';
 
 export const readSideProjections: readonly Projection[] = [occupancyProjection, auditHistoryProjection, reportingProjection];
-
-export const readSideProjection = (name: string): Projection | undefined => readSideProjections.find((projection) => projection.name === name);
 
 /**
  * The runner options each read-side projection wants on top of the service's own (clock, …). The

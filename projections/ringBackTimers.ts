@@ -16,7 +16,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { callParkStreamPrefix } from '../domain/callPark.js';
 import type { RecordedEvent } from '../domain/eventStore.js';
 import type { CallParkEvent } from '../domain/events.js';
-import { fromStoredForm } from '../domain/storedEvent.js';
+import { fromStoredForm } from '../domain/storedForm/storedEvent.js';
 import { tablesOf, type Projection, type Tables } from './projection.js';
 import type { RunnerOptions } from './runner.js';
 import { toBigInt, values, type Migration, type SqlExecutor, type SqlValue } from './readStore.js';

@@ -13,11 +13,11 @@
  * a quiet log is followed with little delay and a busy one in large transactions. The log is read
  * ahead into a bounded buffer (subscriptionBuffer.ts), so a batch takes what is ready at once.
  */
-import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../domain/eventStore.js';
+import { comparePositions, matchesFilter, type EventStore, type Position, type RecordedEvent } from '../domain/eventStore.js';
 import { BatchMemory } from './batchMemory.js';
 import { advanceCheckpoint, checkpointMigrations, checkpointScope, createCheckpoint, readCheckpoint } from './checkpoints.js';
 import { checkLogFollowed, followedLog } from './logFollowed.js';
-import { buildName, matchesFilter, migrationScope, tablesOf, type Projection, type Tables } from './projection.js';
+import { buildName, migrationScope, tablesOf, type Projection, type Tables } from './projection.js';
 import type { ReadStore } from './readStore.js';
 import { SubscriptionBuffer } from './subscriptionBuffer.js';
 

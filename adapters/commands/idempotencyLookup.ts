@@ -9,8 +9,8 @@ import { callParkStream } from '../../domain/callPark.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { EventStore } from '../../domain/eventStore.js';
 import type { CallParkEvent } from '../../domain/events.js';
-import { eventIdFor } from '../eventIds.js';
-import type { Remembered } from '../idempotencyWindow.js';
+import { eventIdFor } from '../eventStores/eventIds.js';
+import type { Remembered } from './idempotencyWindow.js';
 import type { CommandOutcome } from './commandOutcome.js';
 import { decodeRecorded, rejectionOf, type LoadedTenant } from './loadedTenant.js';
 

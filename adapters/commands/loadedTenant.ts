@@ -8,8 +8,8 @@ import { evolve, initialState, type CallParkState } from '../../domain/callParkS
 import type { EventStore, Position, RecordedEvent } from '../../domain/eventStore.js';
 import type { CallParkEvent } from '../../domain/events.js';
 import { sentenceFor } from '../../domain/rejection.js';
-import { fromStoredForm, type DecodedEvent, type EventMetadata } from '../../domain/storedEvent.js';
-import { IdempotencyWindow } from '../idempotencyWindow.js';
+import { fromStoredForm, type DecodedEvent, type EventMetadata } from '../../domain/storedForm/storedEvent.js';
+import { IdempotencyWindow } from './idempotencyWindow.js';
 import type { Rejection } from './commandOutcome.js';
 
 export interface LoadedTenant {

@@ -10,7 +10,7 @@
  * the command; the store keeps the newest only.
  */
 import type { EventStore } from '../../domain/eventStore.js';
-import { encodeTenantSnapshot, writeTenantSnapshot } from '../tenantSnapshots.js';
+import { encodeTenantSnapshot, writeTenantSnapshot } from './tenantSnapshots.js';
 import type { LoadedTenant } from './loadedTenant.js';
 
 const spreadOf = (tenantId: string): number => {

@@ -9,8 +9,8 @@
  */
 import { callParkStream } from '../../domain/callPark.js';
 import type { EventStore } from '../../domain/eventStore.js';
-import { IdempotencyWindow } from '../idempotencyWindow.js';
-import { readTenantSnapshot, type TenantSnapshot } from '../tenantSnapshots.js';
+import { IdempotencyWindow } from './idempotencyWindow.js';
+import { readTenantSnapshot, type TenantSnapshot } from './tenantSnapshots.js';
 import { catchUp, decodeRecorded, emptyTenant, rejectionOf, type LoadedTenant } from './loadedTenant.js';
 import type { SnapshotPolicy } from './snapshotPolicy.js';
 import type { TenantCache } from './tenantCache.js';

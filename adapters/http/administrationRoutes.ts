@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { closed, decode, type DecodeIssue } from '../../domain/codec.js';
+import { closed, decode, type DecodeIssue } from '../../domain/codec/codec.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { Capabilities, Endpoint, defaultCapabilities, endpoints } from '../../domain/endpoint.js';
 import { IncomingTenantId, UserId } from '../../domain/identifiers.js';

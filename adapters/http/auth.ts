@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as t from 'io-ts/lib/index.js';
-import { closed, oneOf } from '../../domain/codec.js';
+import { closed, oneOf } from '../../domain/codec/codec.js';
 import { IncomingTenantId } from '../../domain/identifiers.js';
 
 export const roles = ['signaling', 'supervisor', 'reporting', 'admin'] as const;

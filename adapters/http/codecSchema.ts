@@ -2,11 +2,11 @@
  * JSON Schema (2020-12, as OpenAPI 3.1 reads it) made from the io-ts codecs that decide what the
  * API accepts, so that the document and the decoder have one source: a field added to a codec is
  * in the document, and a field the document names is one the codec has. The codecs of
- * domain/codec.ts say what they accept (`shapeOf`); io-ts's own are read from their structure. A
+ * domain/codec/codec.ts say what they accept (`shapeOf`); io-ts's own are read from their structure. A
  * codec of neither kind is an error that names it, never a guess.
  */
 import * as t from 'io-ts/lib/index.js';
-import { shapeOf, TaggedUnion } from '../../domain/codec.js';
+import { shapeOf, TaggedUnion } from '../../domain/codec/codec.js';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -58,7 +58,7 @@ export const jsonSchemaOf = (codec: t.Mixed, components: Components = new Map())
     return members.every((member) => 'const' in member && Object.keys(member).length === 1) ? { enum: members.map((member) => member.const) } : { oneOf: members };
   }
   if (codec instanceof t.ArrayType || codec instanceof t.ReadonlyArrayType) return { type: 'array', items: jsonSchemaOf(codec.type as t.Mixed, components) };
-  throw new Error(`No JSON Schema for the codec ${codec.name}: give it a shape (domain/codec.ts withShape).`);
+  throw new Error(`No JSON Schema for the codec ${codec.name}: give it a shape (domain/codec/codec.ts withShape).`);
 };
 
 /**

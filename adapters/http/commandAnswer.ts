@@ -4,12 +4,12 @@
  * and ring-back due time; a retrieval who got the call; a rejection a problem document with its
  * reason and the status from rejectionStatus.ts; a command that changed nothing `no-op`.
  */
-import { Instant } from '../../domain/codec.js';
+import { Instant } from '../../domain/codec/codec.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { defaultCapabilities } from '../../domain/endpoint.js';
 import type { CallParkEvent } from '../../domain/events.js';
 import type { PolicySettings } from '../../domain/parkPolicy.js';
-import type { CommandOutcome } from '../commandHandler.js';
+import type { CommandOutcome } from '../commands/commandHandler.js';
 import { PROBLEM_CONTENT_TYPE, rejectionProblem } from './problem.js';
 import { rejectionStatus, retryLater } from './rejectionStatus.js';
 

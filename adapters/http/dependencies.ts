@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { SessionView } from '../../domain/sessionTimeline.js';
-import type { CommandHandler } from '../commandHandler.js';
-import type { Metrics } from '../metrics.js';
+import type { CommandHandler } from '../commands/commandHandler.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { TokenRegistry } from './auth.js';
 import type { OpenApiExtension } from './openapi.js';
 

@@ -14,12 +14,12 @@
  *
  * EventSource cannot send an Authorization header, so this route also takes the bearer token as
  * `?access_token=` (RFC 6750 §2.3), and only this route. The token is then in a URL: the service
- * never logs this route's URL, and tokens given to a supervisors' page should be supervisor
+ * logs no URL's query (a failed request is logged with its path alone, server.ts), and tokens given to a supervisors' page should be supervisor
  * tokens of one tenant.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type * as t from 'io-ts/lib/index.js';
-import { Instant } from '../../domain/codec.js';
+import { Instant } from '../../domain/codec/codec.js';
 import { IncomingTenantId } from '../../domain/identifiers.js';
 import type { OrbitOccupancy, PolicyOccupancy } from '../../domain/occupancy.js';
 import type { OccupancyChange } from '../../projections/occupancyChanges.js';

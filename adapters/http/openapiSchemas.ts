@@ -3,10 +3,10 @@
  * takes is made from the io-ts codecs that decode it (codecSchema.ts), so the document cannot
  * name a field the decoder refuses or miss one it accepts; descriptions, defaults and the ranges
  * the domain checks are laid over named fields. The answers, which no codec decodes, are written
- * here, with their enums taken from the domain. test/http/openapi.spec.ts sends every documented
+ * here, with their enums taken from the domain. test/http/openapi.http.spec.ts sends every documented
  * example through its route.
  */
-import { Instant } from '../../domain/codec.js';
+import { Instant } from '../../domain/codec/codec.js';
 import { Party } from '../../domain/commands.js';
 import { Capabilities, Endpoint, Media } from '../../domain/endpoint.js';
 import { SessionId, TenantId, UserId } from '../../domain/identifiers.js';

@@ -3,7 +3,7 @@
  * metrics. /metrics needs a `reporting` or `admin` token for all tenants (`*`): active parks are
  * labelled by tenant, so what it shows spans tenants.
  */
-import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
 import type { HttpDependencies, Readiness } from './dependencies.js';
 import { PROBLEM_CONTENT_TYPE, problems } from './problem.js';
 import type { RouteDefinition } from './route.js';

@@ -9,7 +9,7 @@
  * after a policy changes, then `event: orbit` (data: one state, id: the log position) per change.
  */
 import type { FastifyRequest } from 'fastify';
-import { Instant } from '../../domain/codec.js';
+import { Instant } from '../../domain/codec/codec.js';
 import type { OrbitOccupancy } from '../../domain/occupancy.js';
 import { parseOrbitCode } from '../../domain/orbit.js';
 import type { OccupancyUpdate } from '../../projections/occupancyFeed.js';

@@ -6,7 +6,7 @@
  * each naming the path of what is wrong (`$.parker.endpoint` in the body, `$path.tenantId`,
  * `$headers.idempotency-key`).
  */
-import type { DecodeIssue } from '../../domain/codec.js';
+import type { DecodeIssue } from '../../domain/codec/codec.js';
 import type { RejectionReason } from '../../domain/rejection.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

@@ -2,7 +2,7 @@
  * Reads: one park session with its timeline (the audit; supervisor or admin), and the live
  * occupancy of a policy (supervisor, reporting or admin). Instants are ISO-8601 on the wire.
  */
-import { Instant } from '../../domain/codec.js';
+import { Instant } from '../../domain/codec/codec.js';
 import { SessionId, IncomingTenantId } from '../../domain/identifiers.js';
 import { occupancyOf, type OrbitOccupancy, type PolicyOccupancy } from '../../domain/occupancy.js';
 import { PolicyIdentity } from '../../domain/parkPolicy.js';

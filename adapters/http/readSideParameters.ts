@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import type { FastifyRequest } from 'fastify';
-import { Instant, closed, decode, oneOf, text, withShape, type DecodeIssue } from '../../domain/codec.js';
+import { Instant, closed, decode, oneOf, text, withShape, type DecodeIssue } from '../../domain/codec/codec.js';
 import { CallId, UserId } from '../../domain/identifiers.js';
 import { PolicyIdentity } from '../../domain/parkPolicy.js';
 import { rejectionReasons } from '../../domain/rejection.js';

@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { initialState } from '../../domain/callParkState.js';
-import { Instant } from '../../domain/codec.js';
+import { Instant } from '../../domain/codec/codec.js';
 import type { EventStore } from '../../domain/eventStore.js';
 import { IncomingTenantId } from '../../domain/identifiers.js';
 import { occupancyOf } from '../../domain/occupancy.js';

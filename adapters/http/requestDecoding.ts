@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts/lib/index.js';
 import type { FastifyRequest } from 'fastify';
-import { decode, type DecodeIssue } from '../../domain/codec.js';
+import { decode, type DecodeIssue } from '../../domain/codec/codec.js';
 import { CommandId } from '../../domain/identifiers.js';
 import { ProblemError, problems } from './problem.js';
 

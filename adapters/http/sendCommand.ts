@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { CallParkEvent } from '../../domain/events.js';
-import type { CommandOutcome } from '../commandHandler.js';
+import type { CommandOutcome } from '../commands/commandHandler.js';
 import { answerFor } from './commandAnswer.js';
 import { POSITION_HEADER, positionToken } from './readYourWrites.js';
 import type { HttpDependencies } from './dependencies.js';

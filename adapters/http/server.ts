@@ -7,8 +7,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { MAX_IDENTIFIER_LENGTH } from '../../domain/identifiers.js';
-import { ConcurrencyExhausted } from '../commandHandler.js';
-import { AppendLockTimeout } from '../postgres/appendLockTimeout.js';
+import { ConcurrencyExhausted } from '../commands/commandHandler.js';
+import { AppendLockTimeout } from '../eventStores/postgres/appendLockTimeout.js';
 import { accessHook } from './access.js';
 import { administrationRoutes } from './administrationRoutes.js';
 import type { HttpDependencies } from './dependencies.js';
@@ -141,7 +141,8 @@ export const buildHttpServer = async (dependencies: HttpDependencies): Promise<F
     if (status !== undefined && status >= 400 && status < 500) {
       return sendProblem(reply, problems.badRequest(status, STATUS_CODES[status] ?? 'Bad request', error.message));
     }
-    request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    // The path alone: a query may carry a token (the occupancy stream's `access_token`).
+    request.log.error({ err: error, method: request.method, path: request.url.split('?')[0] }, 'request failed');
     return sendProblem(reply, problems.internal());
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problems.routeNotFound(request.method, request.url.split('?')[0] ?? '')));

@@ -11,7 +11,7 @@
 import type * as t from 'io-ts/lib/index.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as E from 'fp-ts/lib/Either.js';
-import { decode, type DecodeIssue } from '../../domain/codec.js';
+import { decode, type DecodeIssue } from '../../domain/codec/codec.js';
 import { SignalingMessage, signalingTypes, toCommand, type SignalingType } from '../../domain/signaling.js';
 import { authorizeTenant, principalOf } from './access.js';
 import type { HttpDependencies } from './dependencies.js';

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { closed } from '../../domain/codec.js';
+import { closed } from '../../domain/codec/codec.js';
 import { IncomingTenantId, SessionId, UserId } from '../../domain/identifiers.js';
 import type { HttpDependencies } from './dependencies.js';
 import { decodeBody, decodePath, idempotencyKeyOf } from './requestDecoding.js';

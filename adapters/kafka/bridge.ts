@@ -7,8 +7,8 @@
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { EventStore } from '../../domain/eventStore.js';
 import type { ReadStore } from '../../projections/readStore.js';
-import type { KafkaConfig } from '../config.js';
-import type { Metrics } from '../metrics.js';
+import type { KafkaConfig } from './kafkaEnvironment.js';
+import type { Metrics } from '../observability/metrics.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
 import { DirectivePublisher, type DirectivePublisherStatus, type DirectivePublisherTuning } from './directivePublisher.js';
 import { createKafka } from './kafkaClient.js';

@@ -172,8 +172,6 @@ const reporting = (name: string, codec: Codec): Codec => ({
   },
 });
 
-export const compressionCodecs = { snappy: snappyCodec, lz4: lz4Codec, zstd: zstdCodec } as const;
-
 let registered = false;
 
 /** Teach kafkajs snappy, lz4 and zstd (the codecs are kafkajs's globals, so this is for the whole process). */

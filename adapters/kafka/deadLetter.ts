@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import type { DecodeIssue } from '../../domain/codec.js';
+import type { DecodeIssue } from '../../domain/codec/codec.js';
 import { BATCH_OVERHEAD_BYTES, headerBytes, recordBytes } from './recordSize.js';
 import type { Undecodable, UndecodableReason } from './signalingDecoding.js';
 

@@ -12,9 +12,9 @@
  */
 import * as t from 'io-ts/lib/index.js';
 import type { Message } from 'kafkajs';
-import { closed } from '../../domain/codec.js';
+import { closed } from '../../domain/codec/codec.js';
 import { Directive, directivesFor } from '../../domain/directives.js';
-import type { DecodedEvent } from '../../domain/storedEvent.js';
+import type { DecodedEvent } from '../../domain/storedForm/storedEvent.js';
 
 export const DirectiveMessage = closed('DirectiveMessage', {
   directiveId: t.string,

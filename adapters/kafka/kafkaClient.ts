@@ -1,7 +1,7 @@
 /** The kafkajs client of the bridge: brokers and client id from KafkaConfig, TLS and SASL from KafkaSecurity, every compression codec Kafka supports. */
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig as KafkajsConfig, type SASLOptions } from 'kafkajs';
-import type { KafkaConfig } from '../config.js';
+import type { KafkaConfig } from './kafkaEnvironment.js';
 import { kafkajsLogCreator, type BridgeLogger } from './bridgeLogger.js';
 import { registerCompressionCodecs } from './compressionCodecs.js';
 import type { KafkaSecurity } from './kafkaEnvironment.js';

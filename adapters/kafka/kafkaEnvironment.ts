@@ -1,5 +1,5 @@
 /**
- * What the bridge reads from the environment beyond KafkaConfig (adapters/config.ts): TLS, SASL
+ * What the bridge reads from the environment beyond KafkaConfig (adapters/config/config.ts): TLS, SASL
  * and the shape of the topics it creates. Decoded at start like the rest of the configuration; a
  * wrong value names its variable. Certificates are named by file, never written into a variable.
  *
@@ -20,8 +20,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { issuesOf } from '../../domain/codec.js';
-import { ConfigurationError } from '../configurationError.js';
+import { issuesOf } from '../../domain/codec/codec.js';
+import { ConfigurationError } from '../runtime/configurationError.js';
 import { MIN_DEAD_LETTER_BYTES } from './deadLetter.js';
 import type { SignalingConsumerTuning } from './signalingConsumer.js';
 import type { TopicLayout } from './topics.js';
@@ -36,6 +36,20 @@ export interface KafkaSecurity {
     readonly rejectUnauthorized: boolean;
   };
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
+}
+
+/** The bridge's part of the service's configuration (adapters/config/config.ts reads it with the rest). */
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  /** TLS, SASL and the layout of the topics the bridge creates. */
+  readonly settings?: KafkaSettings;
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly signalingTopic: string;
+  readonly directivesTopic: string;
+  readonly deadLetterTopic: string;
+  /** The log-compacted topic of orbit state (busy lamps); none, no orbit state is published. */
+  readonly orbitStateTopic?: string;
 }
 
 export interface KafkaSettings {

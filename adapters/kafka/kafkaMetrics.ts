@@ -2,7 +2,7 @@
  * The bridge's own metrics, on the service's registry next to the command metrics. Registered
  * once per registry, so bridges started again in one process (tests) share the series.
  */
-import type { Counter, Gauge, MetricRegistry, Metrics } from '../metrics.js';
+import type { Counter, Gauge, MetricRegistry, Metrics } from '../observability/metrics.js';
 
 export interface KafkaMetrics {
   /** Signaling records by what became of them: a command outcome, `dead-letter` or `error`. */

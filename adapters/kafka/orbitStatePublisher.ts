@@ -15,7 +15,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Message, Producer } from 'kafkajs';
 import { callParkStreamPrefix } from '../../domain/callPark.js';
-import { decode } from '../../domain/codec.js';
+import { decode } from '../../domain/codec/codec.js';
 import type { EventStore, Position, RecordedEvent } from '../../domain/eventStore.js';
 import { OrbitBusy, OrbitState, orbitKey, orbitStateAfter } from '../../domain/orbitPresence.js';
 import type { BatchProjection, Tables } from '../../projections/projection.js';

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { KafkaMessage } from 'kafkajs';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { toCommand, type SignalingMessage } from '../../domain/signaling.js';
-import { uuidV5 } from '../eventIds.js';
+import { uuidV5 } from '../eventStores/eventIds.js';
 import { decodeSignaling, type Undecodable } from './signalingDecoding.js';
 import { unreadableBatchOf } from './unreadableBatch.js';
 
@@ -30,13 +30,13 @@ export interface DeadLetterItem {
 /** The park session a park message starts: named after the message, so a redelivery names the same one. */
 export const sessionIdFor = (message: SignalingMessage): string => uuidV5(`park-session\u0000${message.tenantId}\u0000${message.eventId}`);
 
-/** What the service adds to a message to make it a command: the instant it is decided at (I7), and a draw for orbit allocation. */
-export interface Admission {
+/** What a batch's records are admitted with: the instant they are decided at (I7), and a source of draws (each record's Admission, domain/signaling.ts, takes one). */
+export interface BatchAdmission {
   readonly at: number;
   readonly random: () => number;
 }
 
-export const readSignalingRecord = (message: KafkaMessage, admission: Admission): SignalingItem => {
+export const readSignalingRecord = (message: KafkaMessage, admission: BatchAdmission): SignalingItem => {
   const unreadable = unreadableBatchOf(message);
   if (unreadable !== undefined) return { kind: 'dead-letter', message, failure: { reason: 'unreadable-batch', issues: [{ path: '$', message: unreadable }] } };
   const decoded = decodeSignaling(message.value);

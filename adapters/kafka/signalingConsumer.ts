@@ -28,9 +28,9 @@
  */
 import type { Batch, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { CallParkCommand } from '../../domain/commands.js';
-import type { CommandHandler, CommandOutcome } from '../commandHandler.js';
-import type { KafkaConfig } from '../config.js';
-import type { Metrics } from '../metrics.js';
+import type { CommandHandler, CommandOutcome } from '../commands/commandHandler.js';
+import type { KafkaConfig } from './kafkaEnvironment.js';
+import type { Metrics } from '../observability/metrics.js';
 import { BackPressure } from './backPressure.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
 import { deadLetterMessage, defaultDeadLetterLimits } from './deadLetter.js';
@@ -42,8 +42,6 @@ import { sendsOf } from './recordSize.js';
 import { isCommandLane, laneOf, readSignalingRecord, type CommandItem, type DeadLetterItem, type SignalingItem } from './signalingBatch.js';
 import { TenantBatcher } from './tenantBatcher.js';
 import { runLanes } from './tenantLanes.js';
-
-export { sessionIdFor } from './signalingBatch.js';
 
 /** The command handler, as far as signaling uses it: the one way in, a tenant's commands of a batch at a time. */
 export type SignalingCommands = Pick<CommandHandler, 'handleBatch'>;

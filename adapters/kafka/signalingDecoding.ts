@@ -11,7 +11,7 @@
 import { isUtf8 } from 'node:buffer';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts/lib/index.js';
-import { decode, type DecodeIssue } from '../../domain/codec.js';
+import { decode, type DecodeIssue } from '../../domain/codec/codec.js';
 import { SignalingMessage, signalingTypes } from '../../domain/signaling.js';
 
 /** Why a record went to the dead-letter topic: it cannot be read (`unreadable-batch`: its batch could not be decompressed), or (`unrecordable`) the store can never take its command. */

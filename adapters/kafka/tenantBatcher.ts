@@ -9,7 +9,7 @@
  * different partitions are about different calls, so their relative order does not matter).
  */
 import type { CallParkCommand } from '../../domain/commands.js';
-import type { CommandOutcome } from '../commandHandler.js';
+import type { CommandOutcome } from '../commands/commandHandler.js';
 
 export type HandleBatch = (tenantId: string, commands: readonly CallParkCommand[]) => Promise<CommandOutcome[]>;
 

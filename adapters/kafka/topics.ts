@@ -4,7 +4,7 @@
  * partition count is logged, never changed: more partitions would move Call-IDs between them).
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
-import type { KafkaConfig } from '../config.js';
+import type { KafkaConfig } from './kafkaEnvironment.js';
 import type { BridgeLogger } from './bridgeLogger.js';
 
 export interface TopicLayout {

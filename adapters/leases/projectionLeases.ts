@@ -3,7 +3,7 @@
  * instances share, advisory locks on that database (postgresLeases.ts); on the embedded SQLite
  * read store, which is the instance's own, every lease is this instance's (SoleLeases).
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { SoleLeases, type LeaseLog, type Leases } from './lease.js';
 import { PostgresLeases } from './postgresLeases.js';
 

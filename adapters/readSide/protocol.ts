@@ -4,7 +4,7 @@
  * events are plain objects.
  */
 import type { Position, RecordedEvent } from '../../domain/eventStore.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Lag, RunnerStatus } from '../../projections/runner.js';
 
 /** What the read-side thread needs to open its own connections to the stores. */

@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { Position } from '../../domain/eventStore.js';
 import { buildName, type Projection } from '../../projections/projection.js';
 import type { AppliedBatch, Lag, ProjectionRunner, RunnerStatus } from '../../projections/runner.js';
-import { compiledModule, workerExecArgv } from '../workerModule.js';
+import { compiledModule, workerExecArgv } from '../runtime/workerModule.js';
 import { projectionLease } from '../leases/projectionLeases.js';
 import type { FromReadSide, ReadSideWorkerData, StoreSettings, ToReadSide } from './protocol.js';
 

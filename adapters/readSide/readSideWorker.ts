@@ -14,8 +14,8 @@ import { checkpointMigrations, checkpointScope } from '../../projections/checkpo
 import { checkLogFollowed, followedLog } from '../../projections/logFollowed.js';
 import type { ReadStore } from '../../projections/readStore.js';
 import { ProjectionRunner } from '../../projections/runner.js';
-import { SqliteEventStore } from '../sqliteEventStore.js';
-import { openEventStore, openReadStore } from '../stores.js';
+import { SqliteEventStore } from '../eventStores/sqlite/sqliteEventStore.js';
+import { openEventStore, openReadStore } from '../config/stores.js';
 import { projectionLease, projectionLeases } from '../leases/projectionLeases.js';
 import type { FromReadSide, ReadSideWorkerData, ToReadSide } from './protocol.js';
 

@@ -7,8 +7,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { CallParkCommand } from '../../domain/commands.js';
-import type { CommandOutcome } from '../commandHandler.js';
-import type { Metrics } from '../metrics.js';
+import type { CommandOutcome } from '../commands/commandHandler.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { CommandPort } from './ringBackScheduler.js';
 
 /** The part of a pino logger the report uses. */

@@ -21,7 +21,7 @@
  * - A command that fails is logged and tried again with growing pauses, never thrown.
  * - Lateness (the clock when the command is sent, minus the due time) goes to `observeLateness`.
  */
-import type { CommandOutcome } from '../commandHandler.js';
+import type { CommandOutcome } from '../commands/commandHandler.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { RecordedEvent } from '../../domain/eventStore.js';
 import type { ReadStore } from '../../projections/readStore.js';

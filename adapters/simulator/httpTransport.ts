@@ -3,7 +3,7 @@
  * handed to the model; and call park enabled per tenant through the administration API
  * (Set-CsTeamsCallParkPolicy -Identity Global -AllowCallPark $true).
  */
-import { fetchService } from '../serviceTarget.js';
+import { fetchService } from '../runtime/serviceTarget.js';
 import type { CallModel } from './callModel.js';
 import type { Transport } from './kafkaTransport.js';
 import type { Tally } from './tally.js';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { Kafka, Partitioners, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { decode } from '../../domain/codec.js';
+import { decode } from '../../domain/codec/codec.js';
 import { DirectiveMessage } from '../kafka/directiveRecord.js';
 import type { CallModel, SignalingRecord } from './callModel.js';
 import type { KafkaTarget } from './options.js';

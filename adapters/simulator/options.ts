@@ -1,7 +1,7 @@
 /** The simulator's command line: flags with sane defaults, and the help that explains them. */
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { noTokenMessage, serviceUrlOf, tokenOf } from '../serviceTarget.js';
+import { noTokenMessage, serviceUrlOf, tokenOf } from '../runtime/serviceTarget.js';
 import { parseDelay, type Delay } from './randomness.js';
 
 export interface KafkaTarget {

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import esdb from '@eventstore/db-client';
-import { connectEventStoreDb, type EventStoreDbEventStore } from '../../adapters/eventStoreDbEventStore.js';
+import { connectEventStoreDb, type EventStoreDbEventStore } from '../../adapters/eventStores/eventStoreDb/eventStoreDbEventStore.js';
 import type { RecordedEvent } from '../../domain/eventStore.js';
 import { startEsdbProtocolStandIn, type EsdbProtocolStandIn } from '../esdbProtocolStandIn/standInServer.js';
 

@@ -7,9 +7,9 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEventStoreDb } from '../../adapters/eventStoreDbEventStore.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { connectEventStoreDb } from '../../adapters/eventStores/eventStoreDb/eventStoreDbEventStore.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import { logIdentityOf } from '../../domain/logIdentity.js';
 import { startEsdbProtocolStandIn, type EsdbProtocolStandIn } from '../esdbProtocolStandIn/standInServer.js';
 

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { AppendLockTimeout, PostgresEventStore } from '../../adapters/postgresEventStore.js';
+import { AppendLockTimeout, PostgresEventStore } from '../../adapters/eventStores/postgres/postgresEventStore.js';
 import type { EventData } from '../../domain/eventStore.js';
 import { logIdentityOf } from '../../domain/logIdentity.js';
 import { eventStoreContract } from '../contract/eventStore.contract.js';

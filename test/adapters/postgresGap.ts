@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as turn } from 'node:timers/promises';
 import type pg from 'pg';
-import { notificationChannel } from '../../adapters/postgres/schema.js';
+import { notificationChannel } from '../../adapters/eventStores/postgres/schema.js';
 import type { EventData, EventStore, RecordedEvent, Subscription } from '../../domain/eventStore.js';
 
 /** A subscription's deliveries, with a way to wait for one. */

@@ -17,15 +17,15 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { EventIdConflict, SqliteEventStore, type SqliteEventStoreOptions } from '../../adapters/sqliteEventStore.js';
+import { EventIdConflict, SqliteEventStore, type SqliteEventStoreOptions } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import { WrongExpectedRevision, type EventData, type EventStore, type RecordedEvent } from '../../domain/eventStore.js';
 import { eventStoreContract } from '../contract/eventStore.contract.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { decide } from '../../domain/callPark.js';
 import { initialState } from '../../domain/callParkState.js';
-import { decodeOrThrow } from '../../domain/codec.js';
+import { decode } from '../../domain/codec/codec.js';
 import { CallParkCommand } from '../../domain/commands.js';
-import { fromStoredForm, toStoredForm } from '../../domain/storedEvent.js';
+import { fromStoredForm, toStoredForm } from '../../domain/storedForm/storedEvent.js';
 
 const fixture = fileURLToPath(new URL('../../dist/test/adapters/fixtures/sqliteAppender.js', import.meta.url));
 
@@ -424,7 +424,9 @@ describe('SQLite event store: its own appends read back', () => {
     const { store, path } = await freshStore();
     const other = new SqliteEventStore(path);
     onTestFinished(() => other.close());
-    const command = decodeOrThrow(CallParkCommand, { type: 'NewPolicy', commandId: 'c-3', at: '2026-11-22T09:00:01.5Z', tenantId: 'contoso', policy: 'Tag:Sales', settings: { pickupRangeStart: 10 } });
+    const decodedCommand = decode(CallParkCommand, { type: 'NewPolicy', commandId: 'c-3', at: '2026-11-22T09:00:01.5Z', tenantId: 'contoso', policy: 'Tag:Sales', settings: { pickupRangeStart: 10 } });
+    if (E.isLeft(decodedCommand)) throw new Error('The command does not decode.');
+    const command = decodedCommand.right;
     const decided = decide(command, initialState());
     if (E.isLeft(decided)) throw new Error('The policy was refused.');
     const [created] = decided.right;

@@ -9,16 +9,16 @@
  * Every command is generated before it is measured.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { CommandHandler } from '../../adapters/commandHandler.js';
-import { eventIdFor } from '../../adapters/eventIds.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
+import { eventIdFor } from '../../adapters/eventStores/eventIds.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import { callParkStream, decide } from '../../domain/callPark.js';
 import { evolve, initialState, type ActiveSession, type CallParkState } from '../../domain/callParkState.js';
 import type { CallParkCommand, Party } from '../../domain/commands.js';
 import type { Endpoint, Media } from '../../domain/endpoint.js';
 import type { EventData, EventStore, ReadStreamOptions, RecordedEvent } from '../../domain/eventStore.js';
 import type { CallParkEvent } from '../../domain/events.js';
-import { toStoredForm } from '../../domain/storedEvent.js';
+import { toStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { throughput, type BenchSuite, type CaseResult } from './harness.js';
 
 const T0 = Date.parse('2026-01-05T08:00:00.000Z');

@@ -6,8 +6,8 @@
  * the store refused (the target is none). The stand-in is not EventStoreDB: these figures are the
  * client's, the adapter's and the handler's, not the server's.
  */
-import { CommandHandler } from '../../adapters/commandHandler.js';
-import { connectEventStoreDb } from '../../adapters/eventStoreDbEventStore.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
+import { connectEventStoreDb } from '../../adapters/eventStores/eventStoreDb/eventStoreDbEventStore.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { startEsdbProtocolStandIn } from '../esdbProtocolStandIn/standInServer.js';
 import type { BenchSuite, CaseResult } from './harness.js';

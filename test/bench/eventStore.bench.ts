@@ -14,8 +14,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { openConnection, type Synchronous } from '../../adapters/sqlite/connection.js';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { openConnection, type Synchronous } from '../../adapters/eventStores/sqlite/connection.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { ExpectedRevision } from '../../domain/eventStore.js';
 import { throughput, type BenchSuite } from './harness.js';
 

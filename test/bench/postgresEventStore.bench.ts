@@ -10,8 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { CommandHandler } from '../../adapters/commandHandler.js';
-import { PostgresEventStore } from '../../adapters/postgresEventStore.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
+import { PostgresEventStore } from '../../adapters/eventStores/postgres/postgresEventStore.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { postgresTestUrl } from '../support/services.js';
 import { ADMIN_TOKEN, SIGNALING_TOKEN, api, removeDir, startServiceProcess, tempDataDir } from '../support/serviceProcess.js';

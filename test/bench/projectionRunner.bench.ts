@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { EventStore, RecordedEvent } from '../../domain/eventStore.js';
 import { PostgresReadStore } from '../../projections/postgresReadStore.js';
 import type { Projection, Tables } from '../../projections/projection.js';

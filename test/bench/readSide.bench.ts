@@ -21,7 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { EventStore } from '../../domain/eventStore.js';
 import { PostgresReadStore } from '../../projections/postgresReadStore.js';
 import { migrationScope, tablesOf, type Projection } from '../../projections/projection.js';

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
-import { CommandHandler } from '../../adapters/commandHandler.js';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { BenchSuite, CaseResult } from './harness.js';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { PostgresEventStore } from '../../adapters/postgresEventStore.js';
+import { PostgresEventStore } from '../../adapters/eventStores/postgres/postgresEventStore.js';
 import { PostgresReadStore } from '../../projections/postgresReadStore.js';
 import { readSideProjections } from '../../projections/readSide.js';
 import { ringBackTimersProjection } from '../../projections/ringBackTimers.js';

@@ -1,5 +1,5 @@
 /**
- * The chaos test's service instances: `node dist/adapters/main.js` processes, each on a port and a
+ * The chaos test's service instances: `node dist/adapters/app/main.js` processes, each on a port and a
  * data folder of its own that it keeps across restarts, all on one PostgreSQL database (event
  * store and read store) and one Kafka broker.
  */

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../adapters/config.js';
-import { createLogger } from '../../adapters/logger.js';
-import { startService, type RunningService } from '../../adapters/service.js';
+import { loadConfig } from '../../adapters/config/config.js';
+import { createLogger } from '../../adapters/observability/logger.js';
+import { startService, type RunningService } from '../../adapters/app/service.js';
 import { postgresAvailable, postgresTestUrl } from '../support/services.js';
 
 const available = await postgresAvailable();

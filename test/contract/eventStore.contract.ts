@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendSize } from '../../adapters/appendSize.js';
+import { appendSize } from '../../adapters/eventStores/appendSize.js';
 import {
   AppendTooLarge,
   WrongExpectedRevision,

@@ -17,8 +17,8 @@ import type { CallParkEvent, Parked } from '../../domain/events.js';
 import type { OrbitAllocation, OrbitPrefix, PolicySettingsChange } from '../../domain/parkPolicy.js';
 import { rejectionReasons } from '../../domain/rejection.js';
 import type { Decision } from '../../domain/parkSession.js';
-import { decodeState, encodeState } from '../../domain/snapshot.js';
-import { fromStoredForm, toStoredForm } from '../../domain/storedEvent.js';
+import { decodeState, encodeState } from '../../domain/storedForm/snapshot.js';
+import { fromStoredForm, toStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { TENANT, T0, alice, at, bob, hangUpCommand, parkAllowed, parkCommand, retrieveCommand, retriever } from '../support/callParkFixtures.js';
 
 const SECOND = 1000;

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, SIGNALING_TOKEN, SUPERVISOR_TOKEN, api, defaultTokens, freePort, removeDir, serviceEnvironment, startServiceProcess, tempDataDir, type ServiceProcess } from '../support/serviceProcess.js';
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'adapters', 'cli.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'adapters', 'app', 'cli.js');
 const run = promisify(execFile);
 
 describe('the callpark command line', () => {

@@ -10,14 +10,14 @@ import { createTokenRegistry, type TokenGrant } from '../../adapters/http/auth.j
 import type { Readiness, SessionReads } from '../../adapters/http/dependencies.js';
 import { buildHttpServer } from '../../adapters/http/server.js';
 import { tenantDirectory } from '../../adapters/http/tenantDirectory.js';
-import { CommandHandler } from '../../adapters/commandHandler.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
-import { Metrics } from '../../adapters/metrics.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
+import { Metrics } from '../../adapters/observability/metrics.js';
 import { callParkStream } from '../../domain/callPark.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { CallParkEvent } from '../../domain/events.js';
 import { sessionView } from '../../domain/sessionTimeline.js';
-import { fromStoredForm } from '../../domain/storedEvent.js';
+import { fromStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { T0 } from '../support/callParkFixtures.js';
 
 export const CONTOSO = 'contoso';

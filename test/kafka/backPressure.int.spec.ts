@@ -3,8 +3,8 @@
  * them when the pause is over; every record is still handled exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import type { EventStore } from '../../domain/eventStore.js';

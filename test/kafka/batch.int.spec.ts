@@ -7,8 +7,8 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import { readDeadLetter } from '../../adapters/kafka/deadLetter.js';

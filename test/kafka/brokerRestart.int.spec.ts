@@ -4,12 +4,12 @@
  * one of this test's own (support/privateBroker.ts), so the other suites keep theirs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import type { BridgeLogger } from '../../adapters/kafka/bridgeLogger.js';
 import { directiveIdFor } from '../../adapters/kafka/directiveRecord.js';
 import { directivesFor } from '../../domain/directives.js';
-import { fromStoredForm } from '../../domain/storedEvent.js';
+import { fromStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { requireService } from '../support/services.js';
 import { javaAnswers, startPrivateBroker, type PrivateBroker } from './support/privateBroker.js';
 import {

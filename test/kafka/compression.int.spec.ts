@@ -7,12 +7,12 @@
  */
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import { registerCompressionCodecs } from '../../adapters/kafka/compressionCodecs.js';
 import { readDeadLetter } from '../../adapters/kafka/deadLetter.js';
-import { Metrics } from '../../adapters/metrics.js';
+import { Metrics } from '../../adapters/observability/metrics.js';
 import { produceWithJava, requireKafkaTools, type KafkaCodec } from './support/javaProducer.js';
 import { enablePark, eventually, kafkaBrokers, openStores, requireKafka, signal, tenantEvents, testKafka, uniqueKafkaConfig, uniqueTenant, type Stores } from './support/kafkaTestKit.js';
 

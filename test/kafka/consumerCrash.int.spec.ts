@@ -7,14 +7,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
 import { directiveIdFor } from '../../adapters/kafka/directiveRecord.js';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import { createKafka } from '../../adapters/kafka/kafkaClient.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import { directivesFor } from '../../domain/directives.js';
-import { fromStoredForm } from '../../domain/storedEvent.js';
+import { fromStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { defaultTopicLayout, ensureTopics } from '../../adapters/kafka/topics.js';
 import { startBridgeProcess, type BridgeProcess } from './support/bridgeProcesses.js';
 import {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import type { OrbitStateRecord } from '../../adapters/kafka/orbitStatePublisher.js';

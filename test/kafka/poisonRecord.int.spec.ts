@@ -9,12 +9,12 @@
 import { createHash } from 'node:crypto';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import { readDeadLetter } from '../../adapters/kafka/deadLetter.js';
-import { Metrics } from '../../adapters/metrics.js';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import { Metrics } from '../../adapters/observability/metrics.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import {
   enablePark,
   eventually,

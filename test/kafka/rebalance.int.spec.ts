@@ -4,14 +4,14 @@
  * (they all move to the second). Nothing is lost, nothing is done twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaConfig } from '../../adapters/config.js';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import type { KafkaConfig } from '../../adapters/config/config.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import { directiveIdFor } from '../../adapters/kafka/directiveRecord.js';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import { directivesFor } from '../../domain/directives.js';
-import { fromStoredForm } from '../../domain/storedEvent.js';
+import { fromStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { SqliteReadStore } from '../../projections/sqliteReadStore.js';
 import {
   DirectiveReader,

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LeasedWork } from '../../adapters/leases/lease.js';
 import { PostgresLeases } from '../../adapters/leases/postgresLeases.js';
-import { compiledModule } from '../../adapters/workerModule.js';
+import { compiledModule } from '../../adapters/runtime/workerModule.js';
 import { postgresAvailable, postgresTestUrl } from '../support/services.js';
 
 const available = await postgresAvailable();

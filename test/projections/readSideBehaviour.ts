@@ -1,6 +1,6 @@
 /**
  * What the read side's projections do, said once and checked against each read store:
- * readSide.sqlite.spec.ts and readSide.postgres.int.spec.ts run these same tests over random
+ * readSide.sqlite.int.spec.ts and readSide.postgres.int.spec.ts run these same tests over random
  * histories recorded by the real decider.
  */
 import fc from 'fast-check';
@@ -254,7 +254,7 @@ export const describeReadSide = (label: string, factory: () => Promise<ReadStore
     });
 
     it('follow the live log: what a listener is told after a commit is already readable', async () => {
-      const { InMemoryEventStore } = await import('../../adapters/inMemoryEventStore.js');
+      const { InMemoryEventStore } = await import('../../adapters/eventStores/inMemory/inMemoryEventStore.js');
       const store = new InMemoryEventStore();
       const build = new ReadSideBuild(store, readStore, nextPrefix());
       await build.start();

@@ -5,8 +5,8 @@
  * that moment, so every history is one the service could have recorded, refusals included.
  */
 import fc from 'fast-check';
-import { CommandHandler } from '../../adapters/commandHandler.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import type { ActiveSession } from '../../domain/callParkState.js';
 import type { CallParkCommand, Party, UnansweredCause } from '../../domain/commands.js';
 import type { Endpoint, Media } from '../../domain/endpoint.js';

@@ -11,7 +11,7 @@ import type { CallParkEvent } from '../../domain/events.js';
 import { occupancyOf, type PolicyOccupancy } from '../../domain/occupancy.js';
 import { sentenceFor } from '../../domain/rejection.js';
 import { sessionView, type SessionView } from '../../domain/sessionTimeline.js';
-import { fromStoredForm, type EventMetadata } from '../../domain/storedEvent.js';
+import { fromStoredForm, type EventMetadata } from '../../domain/storedForm/storedEvent.js';
 import type { SessionOutcome } from '../../projections/auditHistory.js';
 import type { Refusal, SessionSummary } from '../../projections/auditQueries.js';
 import type { ReportActiveRow, ReportHourlyRow, ReportOpenSessionRow, ReportRefusalRow, ReportRetrievalRow } from '../../projections/reporting.js';

@@ -7,14 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { CommandHandler } from '../../adapters/commandHandler.js';
+import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import { createTokenRegistry } from '../../adapters/http/auth.js';
 import type { OpenStreams } from '../../adapters/http/occupancyStream.js';
 import { readSideRoutes } from '../../adapters/http/readSideRoutes.js';
 import { buildHttpServer } from '../../adapters/http/server.js';
 import { tenantDirectory } from '../../adapters/http/tenantDirectory.js';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
-import { Metrics } from '../../adapters/metrics.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
+import { Metrics } from '../../adapters/observability/metrics.js';
 import type { EventStore } from '../../domain/eventStore.js';
 import { auditSessionReads, liveAudit } from '../../projections/auditQueries.js';
 import { occupancyProjection } from '../../projections/occupancy.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
 import type { ReadStore, SqlValue } from '../../projections/readStore.js';
 import { ProjectionRunner } from '../../projections/runner.js';

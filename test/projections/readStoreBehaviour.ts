@@ -1,5 +1,5 @@
 /**
- * What a read store does, said once and checked against both: readStore.sqlite.spec.ts and
+ * What a read store does, said once and checked against both: readStore.sqlite.int.spec.ts and
  * readStore.postgres.int.spec.ts run these same tests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * What the projection runner does, said once and checked against each read store:
- * runner.sqlite.spec.ts and runner.postgres.int.spec.ts run these same tests.
+ * runner.sqlite.int.spec.ts and runner.postgres.int.spec.ts run these same tests.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryEventStore } from '../../adapters/inMemoryEventStore.js';
-import { SqliteEventStore } from '../../adapters/sqliteEventStore.js';
+import { InMemoryEventStore } from '../../adapters/eventStores/inMemory/inMemoryEventStore.js';
+import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { EventStore, RecordedEvent } from '../../domain/eventStore.js';
 import { readCheckpoint } from '../../projections/checkpoints.js';
 import { ForeignReadStore } from '../../projections/logFollowed.js';

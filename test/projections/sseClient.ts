@@ -16,6 +16,8 @@ export interface SseClient {
   readonly headers: Headers;
   /** How many comment lines (heartbeats) came so far. */
   readonly comments: () => number;
+  /** Resolves once `count` comment lines (heartbeats) have come in all. */
+  untilComments(count: number): Promise<void>;
   /** The next message (of `event`, when given), waiting at most `timeoutMs`. */
   next(event?: string, timeoutMs?: number): Promise<SseMessage>;
   /** Called with every message as it arrives, besides being queued for `next`. */
@@ -55,6 +57,7 @@ export const connectSse = async (url: string, headers: Record<string, string> = 
             fields = { data: [] };
           } else if (line.startsWith(':')) {
             comments++;
+            for (const wake of waiters.splice(0)) wake();
           } else {
             const colon = line.indexOf(':');
             const name = colon < 0 ? line : line.slice(0, colon);
@@ -77,8 +80,14 @@ export const connectSse = async (url: string, headers: Record<string, string> = 
     status: response.status,
     headers: response.headers,
     comments: () => comments,
+    untilComments: async (count) => {
+      while (comments < count) {
+        if (ended) throw new Error(`The stream ended after ${comments} of ${count} comments.`);
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
     onMessage: (listener) => void listeners.push(listener),
-    next: async (event, timeoutMs = 5_000) => {
+    next: async (event, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const index = queue.findIndex((message) => event === undefined || message.event === event);

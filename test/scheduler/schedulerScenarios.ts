@@ -1,9 +1,9 @@
 /**
  * The ring-back scheduler's behaviour end to end, driven by the scheduler alone: the same
- * scenarios run over SQLite (ringBackScheduler.spec.ts) and PostgreSQL (ringBackScheduler.int.spec.ts).
+ * scenarios run over SQLite (ringBackScheduler.sqlite.int.spec.ts) and PostgreSQL (ringBackScheduler.postgres.int.spec.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CommandHandler } from '../../adapters/commandHandler.js';
+import type { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import type { CallParkEvent } from '../../domain/events.js';
 import type { PolicySettingsChange } from '../../domain/parkPolicy.js';
 import { TENANT, at, bob, parkCommand, retrieveCommand, retriever, setPolicyCommand } from '../support/callParkFixtures.js';

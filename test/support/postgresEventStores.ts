@@ -1,7 +1,7 @@
 /** PostgreSQL event stores for the tests: each in a schema of its own, dropped at cleanup. */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { PostgresEventStore, type PostgresEventStoreOptions } from '../../adapters/postgresEventStore.js';
+import { PostgresEventStore, type PostgresEventStoreOptions } from '../../adapters/eventStores/postgres/postgresEventStore.js';
 import { postgresTestUrl } from './services.js';
 
 export interface PostgresLog {

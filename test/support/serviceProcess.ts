@@ -1,5 +1,5 @@
 /**
- * The service as `npm start` starts it: `node dist/adapters/main.js` in a child process, with its
+ * The service as `npm start` starts it: `node dist/adapters/app/main.js` in a child process, with its
  * configuration in the environment, a data folder of its own and an ephemeral port. Tests talk to
  * it over HTTP, kill it (SIGTERM or SIGKILL) and start it again on the same data.
  */
@@ -21,7 +21,7 @@ export const repositoryRoot = (): string => {
   }
   return dir;
 };
-export const mainScript = join(repositoryRoot(), 'dist', 'adapters', 'main.js');
+export const mainScript = join(repositoryRoot(), 'dist', 'adapters', 'app', 'main.js');
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 export const SIGNALING_TOKEN = 'e2e-signaling-token-0123456789abcdef';
@@ -44,7 +44,7 @@ export interface ServiceProcess {
 export const defaultTokens = (tenant: string): string =>
   [`admin@*=${ADMIN_TOKEN}`, `signaling@${tenant}=${SIGNALING_TOKEN}`, `supervisor@${tenant}=${SUPERVISOR_TOKEN}`].join(',');
 
-/** The variables that configure the service (adapters/config.ts), never taken from the test runner. */
+/** The variables that configure the service (adapters/config/config.ts), never taken from the test runner. */
 const serviceVariables = [
   'PORT',
   'HOST',

@@ -9,9 +9,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kafka, Partitioners, logLevel, type EachBatchPayload } from 'kafkajs';
-import type { KafkaConfig } from '../../../adapters/config.js';
+import type { KafkaConfig } from '../../../adapters/config/config.js';
 import { directiveHeader } from '../../../adapters/kafka/directiveRecord.js';
-import { applyPragmas, type Synchronous } from '../../../adapters/sqlite/connection.js';
+import { applyPragmas, type Synchronous } from '../../../adapters/eventStores/sqlite/connection.js';
 
 export interface PlainPipelineSettings {
   readonly kafka: Pick<KafkaConfig, 'brokers' | 'clientId' | 'groupId' | 'signalingTopic' | 'directivesTopic'>;

@@ -13,7 +13,7 @@ import { evolve, initialState, type ActiveSession, type CallParkState } from '..
 import type { CallParkCommand, Party } from '../../../domain/commands.js';
 import type { EventData, EventStore } from '../../../domain/eventStore.js';
 import type { CallParkEvent } from '../../../domain/events.js';
-import { toStoredForm } from '../../../domain/storedEvent.js';
+import { toStoredForm } from '../../../domain/storedForm/storedEvent.js';
 
 /** mulberry32: a small seeded generator, so the workload is the same on every run. */
 const seeded = (seed: number): (() => number) => {

@@ -5,12 +5,12 @@
  * events, their ids and their metadata are the ones the handler would have written.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { eventIdFor } from '../../../adapters/eventIds.js';
+import { eventIdFor } from '../../../adapters/eventStores/eventIds.js';
 import { callParkStream, decide } from '../../../domain/callPark.js';
 import { evolve, initialState } from '../../../domain/callParkState.js';
 import type { CallParkCommand } from '../../../domain/commands.js';
 import type { EventData, EventStore } from '../../../domain/eventStore.js';
-import { toStoredForm } from '../../../domain/storedEvent.js';
+import { toStoredForm } from '../../../domain/storedForm/storedEvent.js';
 
 const APPEND_BATCH = 250;
 

@@ -6,14 +6,14 @@
  * benchmark runs its compiled form.
  */
 import { join } from 'node:path';
-import { CommandHandler } from '../../../adapters/commandHandler.js';
-import type { KafkaConfig } from '../../../adapters/config.js';
+import { CommandHandler } from '../../../adapters/commands/commandHandler.js';
+import type { KafkaConfig } from '../../../adapters/config/config.js';
 import { startKafkaBridge } from '../../../adapters/kafka/bridge.js';
 import type { BridgeLogger } from '../../../adapters/kafka/bridgeLogger.js';
 import type { DirectivePublisherTuning } from '../../../adapters/kafka/directivePublisher.js';
 import type { SignalingConsumerTuning } from '../../../adapters/kafka/signalingConsumer.js';
 import type { TopicLayout } from '../../../adapters/kafka/topics.js';
-import { SqliteEventStore } from '../../../adapters/sqliteEventStore.js';
+import { SqliteEventStore } from '../../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { PolicySettingsChange } from '../../../domain/parkPolicy.js';
 import { SqliteReadStore } from '../../../projections/sqliteReadStore.js';
 

@@ -1,0 +1,39 @@
+/**
+ * The events this store appended last, as the objects it was given: a subscription in the same
+ * thread that reads one of them back (the directive publisher, right after the bridge appended it)
+ * takes those objects instead of parsing the row's JSON again, and the domain then knows them
+ * for what they were encoded from (domain/storedForm/storedEvent.ts) and does not decode them a second time.
+ *
+ * Only a row whose JSON text is the text written for the remembered event is answered from here,
+ * so what a subscriber gets is what it would have parsed. The objects are shared by the
+ * subscribers of this store: stored events are read, never changed. Bounded: the oldest is
+ * forgotten beyond `capacity`; another thread's or process's appends are parsed as before.
+ */
+import type { RecordedEvent } from '../../../domain/eventStore.js';
+import { toRecordedEvent, type SerializedEvent, type StoredEventRow } from './storedEvent.js';
+
+interface Remembered {
+  readonly serialized: SerializedEvent;
+  readonly data: unknown;
+  readonly metadata: unknown;
+}
+
+export class RecentAppends {
+  private readonly byId = new Map<string, Remembered>();
+
+  constructor(private readonly capacity = 4_096) {}
+
+  remember(serialized: SerializedEvent, data: unknown, metadata: unknown): void {
+    this.byId.delete(serialized.id);
+    this.byId.set(serialized.id, { serialized, data: data ?? null, metadata: metadata ?? {} });
+    if (this.byId.size > this.capacity) this.byId.delete(this.byId.keys().next().value!);
+  }
+
+  /** The row as a recorded event: with the remembered objects when its JSON is theirs, else parsed. */
+  recordedEvent(row: StoredEventRow): RecordedEvent {
+    const remembered = this.byId.get(row[3]);
+    if (remembered === undefined || remembered.serialized.data !== row[5] || remembered.serialized.metadata !== row[6] || remembered.serialized.type !== row[4]) return toRecordedEvent(row);
+    const [position, streamName, revision, id, type, , , recordedAt] = row;
+    return { ...toRecordedEvent([position, streamName, revision, id, type, 'null', '{}', recordedAt]), data: remembered.data, metadata: remembered.metadata };
+  }
+}
