@@ -12,8 +12,9 @@ import { meetsTarget, ratioToBaseline, summarize, type BenchSuite, type SuiteRes
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
 
-const format = (value: number | undefined, digits = 2): string => {
-  if (value === undefined || Number.isNaN(value)) return '';
+/** A figure for the table; none (a NaN, which the child's JSON turns into null) is an empty cell. */
+const format = (value: number | null | undefined, digits = 2): string => {
+  if (value === undefined || value === null || Number.isNaN(value)) return '';
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(digits);
 };
