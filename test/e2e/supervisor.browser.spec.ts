@@ -179,8 +179,9 @@ describe.skipIf(!available)("the supervisors' page in Chromium", () => {
     expect(await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('callpark.supervisor.longWaitSeconds'))).toBe('1');
 
     // Ring the parker now; the ring back fails; the page says so.
-    // The button's click, dispatched to it: pointer clicks did not reach it here (see the report), DOM clicks do.
-    await sales.getByRole('button', { name: /^Ring parker/ }).dispatchEvent('click');
+    // A real pointer click, the first thing after editing the threshold: the press takes the focus from
+    // the field, which commits it (a change event) and renders the board between mousedown and mouseup.
+    await sales.getByRole('button', { name: /^Ring parker/ }).click();
     await expect.poll(() => page.locator('#action-status').textContent(), { timeout: 10_000 }).not.toBe('');
     expect(await page.locator('#action-status').textContent()).toContain('ringing the parker');
     await expect.poll(() => sales.getAttribute('data-status'), { timeout: 10_000 }).toBe('ringing-back');
@@ -190,9 +191,19 @@ describe.skipIf(!available)("the supervisors' page in Chromium", () => {
     await page.screenshot({ path: join(screenshots, '5-wallboard-desktop.png'), fullPage: true });
 
     // Send it to its fallback now: it leaves the board.
-    await sales.getByRole('button', { name: /^Send to fallback/ }).dispatchEvent('click');
+    await sales.getByRole('button', { name: /^Send to fallback/ }).click();
     await sales.waitFor({ state: 'detached' });
-    expect(await page.locator('#action-status').textContent()).toContain('sent to its fallback');
+    await expect.poll(() => page.locator('#action-status').textContent(), { timeout: 10_000 }).toContain('sent to its fallback');
+
+    // From the keyboard: a focused button keeps the focus while the board changes around it, and Enter presses it.
+    const other = page.locator('#orbits tbody tr', { hasText: 'call-browser-2' });
+    await other.getByRole('button', { name: /^Send to fallback/ }).focus();
+    await signal('park.requested', { callId: 'call-browser-3', parker: alice, media: 'audio' });
+    await page.locator('#orbits tbody tr', { hasText: 'call-browser-3' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('aria-label') ?? 'the focus was lost')).toMatch(/^Send to fallback: the call on 11 \(Global\)/);
+    await page.keyboard.press('Enter');
+    await other.waitFor({ state: 'detached' });
+    await expect.poll(() => page.locator('#action-status').textContent(), { timeout: 10_000 }).toContain('on 11 (Global) sent to its fallback');
 
     // The audit: the policy, words rather than field names, who acted, and durations.
     await page.getByLabel('Call', { exact: true }).fill('call-sales-1');

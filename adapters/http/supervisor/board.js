@@ -240,13 +240,54 @@ const act = async (action, orbit) => {
   }
 };
 
-const actions = (orbit) => {
-  const send = element('button', { className: 'secondary small-button', text: 'Send to fallback', attributes: { type: 'button', 'aria-label': `Send to fallback: the call on ${orbit.code} (${orbit.policy})` } });
-  send.addEventListener('click', () => void act('send-to-fallback', orbit));
-  const ring = element('button', { className: 'secondary small-button', text: 'Ring parker', attributes: { type: 'button', 'aria-label': `Ring parker: the call on ${orbit.code} (${orbit.policy})` } });
-  if (orbit.status === 'ringing-back') ring.disabled = true;
-  ring.addEventListener('click', () => void act('ring-parker', orbit));
-  return element('td', { className: 'actions' }, [ring, send]);
+const actionButton = (action, label, orbit) =>
+  element('button', { className: 'secondary small-button', text: label, attributes: { type: 'button', 'data-action': action, 'aria-label': `${label}: the call on ${orbit.code} (${orbit.policy})` } });
+
+/** The buttons of a held call; their clicks are read by the table's own listener (see `actOnClick`). */
+const actions = (orbit) => element('td', { className: 'actions' }, [actionButton('ring-parker', 'Ring parker', orbit), actionButton('send-to-fallback', 'Send to fallback', orbit)]);
+
+/** A button of a row acts on the call the row shows now (one listener for the whole table). */
+const actOnClick = (event) => {
+  const button = event.target.closest?.('button[data-action]');
+  const orbit = button?.closest('tr')?.orbit;
+  if (!button || button.disabled || !orbit || orbit.status === 'free') return;
+  void act(button.dataset.action, orbit);
+};
+
+const rowKey = (orbit) => `${orbit.policy}\n${orbit.orbit}`;
+
+/**
+ * One orbit's row, updated in place. The row, and the buttons of the call it holds, stay the
+ * same elements while the orbit holds the same session: a render (an occupancy change, a
+ * snapshot, a new threshold committed as the focus leaves its field) between a button's
+ * mousedown and mouseup would otherwise detach it, and the browser would fire no click; a
+ * keyboard user's focus would be lost as well.
+ */
+const renderRow = (row, orbit, now, every) => {
+  const held = orbit.status !== 'free';
+  const previous = row.orbit;
+  const status = element('span', { className: `status ${orbit.status}`, text: statusWords[orbit.status] ?? orbit.status });
+  const parkedBy = held ? element('td', {}, [element('span', { text: orbit.parkedBy?.userId ?? '' }), element('br'), element('span', { className: 'small', text: orbit.parkedBy?.endpoint ?? '' })]) : element('td');
+  const since = element('td', { text: held && orbit.parkedAt ? duration(now - Date.parse(orbit.parkedAt)) : '', attributes: held ? { 'data-since': orbit.parkedAt, title: `Parked at ${when(orbit.parkedAt)}` } : {} });
+  const ringBack = element('td', { text: held ? ringBackText(orbit, now) : orbit.freedAt ? `freed ${clock(orbit.freedAt)}` : '', attributes: { 'data-ring-back': '' } });
+  const code = element('td', { className: 'code' }, [element('span', { text: orbit.code + (orbit.outsideRange ? ' (outside range)' : '') })]);
+  if (every) code.append(element('br'), element('span', { className: 'small policy-name', text: orbit.policy }));
+  const sameCall = held && previous !== undefined && previous.status !== 'free' && previous.sessionId === orbit.sessionId;
+  const buttons = sameCall ? row.cells[6] : held ? actions(orbit) : element('td');
+  const ring = buttons.querySelector('[data-action="ring-parker"]');
+  if (ring) ring.disabled = orbit.status === 'ringing-back';
+  const cells = [code, element('td', {}, [status]), parkedBy, since, ringBack, element('td', { className: 'small wide', text: held ? (orbit.callId ?? '') : '' }), buttons];
+  cells.forEach((cell, index) => {
+    const old = row.cells[index];
+    if (old === undefined) row.append(cell);
+    else if (old !== cell) row.replaceChild(cell, old);
+  });
+  row.className = [isLongWait(orbit, now) ? 'long-wait' : '', ringBackFailing(orbit) ? 'failing' : ''].filter(Boolean).join(' ');
+  row.dataset.orbit = String(orbit.orbit);
+  row.dataset.policy = orbit.policy;
+  row.dataset.status = orbit.status;
+  row.orbit = orbit;
+  return row;
 };
 
 const renderBoard = () => {
@@ -254,30 +295,16 @@ const renderBoard = () => {
   const now = Date.now();
   renderCounts(now);
   const every = state.selected === '';
+  const existing = new Map([...body.rows].map((row) => [rowKey(row.orbit), row]));
   const rows = shownPolicies()
     .flatMap(visibleOrbits)
-    .map((orbit) => {
-      const held = orbit.status !== 'free';
-      const status = element('span', { className: `status ${orbit.status}`, text: statusWords[orbit.status] ?? orbit.status });
-      const parkedBy = held ? element('td', {}, [element('span', { text: orbit.parkedBy?.userId ?? '' }), element('br'), element('span', { className: 'small', text: orbit.parkedBy?.endpoint ?? '' })]) : element('td');
-      const since = element('td', { text: held && orbit.parkedAt ? duration(now - Date.parse(orbit.parkedAt)) : '', attributes: held ? { 'data-since': orbit.parkedAt, title: `Parked at ${when(orbit.parkedAt)}` } : {} });
-      const ringBack = element('td', { text: held ? ringBackText(orbit, now) : orbit.freedAt ? `freed ${clock(orbit.freedAt)}` : '', attributes: { 'data-ring-back': '' } });
-      const code = element('td', { className: 'code' }, [element('span', { text: orbit.code + (orbit.outsideRange ? ' (outside range)' : '') })]);
-      if (every) code.append(element('br'), element('span', { className: 'small policy-name', text: orbit.policy }));
-      const classes = [isLongWait(orbit, now) ? 'long-wait' : '', ringBackFailing(orbit) ? 'failing' : ''].filter(Boolean).join(' ');
-      const row = element('tr', { className: classes, attributes: { 'data-orbit': String(orbit.orbit), 'data-policy': orbit.policy, 'data-status': orbit.status } }, [
-        code,
-        element('td', {}, [status]),
-        parkedBy,
-        since,
-        ringBack,
-        element('td', { className: 'small wide', text: held ? (orbit.callId ?? '') : '' }),
-        held ? actions(orbit) : element('td'),
-      ]);
-      row.orbit = orbit;
-      return row;
-    });
-  body.replaceChildren(...rows);
+    .map((orbit) => renderRow(existing.get(rowKey(orbit)) ?? element('tr'), orbit, now, every));
+  // Rows that stay are neither removed nor moved (either would detach a pressed or focused button).
+  const kept = new Set(rows);
+  for (const row of [...body.rows]) if (!kept.has(row)) row.remove();
+  rows.forEach((row, index) => {
+    if (body.rows[index] !== row) body.insertBefore(row, body.rows[index] ?? null);
+  });
   $('board-empty').hidden = rows.some((row) => row.orbit.status !== 'free');
 };
 
@@ -559,6 +586,7 @@ const init = () => {
     renderBoard();
   });
   $('show-free').addEventListener('change', renderBoard);
+  $('orbits').tBodies[0].addEventListener('click', actOnClick);
   $('search').addEventListener('submit', (event) => {
     event.preventDefault();
     void search(false);
