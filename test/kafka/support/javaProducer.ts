@@ -14,7 +14,8 @@ import { requireService } from '../../support/services.js';
 export type KafkaCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 const kafkaDir = fileURLToPath(new URL('../../../infra/kafka/', import.meta.url));
-const lib = join(kafkaDir, 'lib');
+/** Kafka's jars: where infra/kafka/kafka.sh keeps them (its KAFKA_LIB_DIR, as .ci/run sets it for a copy of the tree). */
+const lib = process.env.KAFKA_LIB_DIR ?? join(kafkaDir, 'lib');
 const java = (): string => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
 
 /** Whether Java and Kafka's jars are here; under CI their absence fails the suite. */
