@@ -13,7 +13,7 @@ import {
   retrieveCall,
   ringBackAnswered,
   ringBackDue,
-  ringBackUnanswered,
+  ringBackFailed,
   ringParkerNow,
   sendToFallbackNow,
   type Decision,
@@ -30,8 +30,8 @@ export const decide = (command: CallParkCommand, state: CallParkState): Decision
       return ringBackDue(command, state);
     case 'RingBackAnswered':
       return ringBackAnswered(command, state);
-    case 'RingBackUnanswered':
-      return ringBackUnanswered(command, state);
+    case 'RingBackFailed':
+      return ringBackFailed(command, state);
     case 'CallerHungUp':
       return callerHungUp(command, state);
     case 'SendToFallbackNow':

@@ -44,12 +44,13 @@ export const UnansweredCause = oneOf('UnansweredCause', unansweredCauses);
 export type UnansweredCause = t.TypeOf<typeof UnansweredCause>;
 
 /**
- * The ring back went unanswered: the signaling tier saw 486, 480, 408 or 603, or the scheduler saw
- * `ringBackSeconds` pass (cause `no-answer`, with the session and attempt it is about).
+ * The ring back failed: the signaling tier saw 486, 480, 408 or 603 (`ringback.failed`), or the
+ * scheduler saw `ringBackSeconds` pass (cause `no-answer`, with the session and attempt it is
+ * about). It records the event `RingBackUnanswered` while attempts are left, else `Expired`.
  */
-export const RingBackUnanswered = closed(
-  'RingBackUnanswered',
-  { type: t.literal('RingBackUnanswered'), ...base, callId: CallId, cause: UnansweredCause },
+export const RingBackFailed = closed(
+  'RingBackFailed',
+  { type: t.literal('RingBackFailed'), ...base, callId: CallId, cause: UnansweredCause },
   { sessionId: SessionId, attempt: t.number, sipStatus: t.number },
 );
 
@@ -89,7 +90,7 @@ export const CallParkCommand = taggedUnion('CallParkCommand', [
   RetrieveCall,
   RingBackDue,
   RingBackAnswered,
-  RingBackUnanswered,
+  RingBackFailed,
   CallerHungUp,
   SendToFallbackNow,
   RingParkerNow,
@@ -107,7 +108,7 @@ export type ParkCall = t.TypeOf<typeof ParkCall>;
 export type RetrieveCall = t.TypeOf<typeof RetrieveCall>;
 export type RingBackDue = t.TypeOf<typeof RingBackDue>;
 export type RingBackAnswered = t.TypeOf<typeof RingBackAnswered>;
-export type RingBackUnanswered = t.TypeOf<typeof RingBackUnanswered>;
+export type RingBackFailed = t.TypeOf<typeof RingBackFailed>;
 export type CallerHungUp = t.TypeOf<typeof CallerHungUp>;
 export type SendToFallbackNow = t.TypeOf<typeof SendToFallbackNow>;
 export type RingParkerNow = t.TypeOf<typeof RingParkerNow>;

@@ -13,7 +13,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { capabilities, policyOf, sessionOfCall, type ActiveSession, type CallParkState, type PolicyOrbits } from './callParkState.js';
-import type { CallerHungUp, ParkCall, RetrieveCall, RingBackAnswered, RingBackDue, RingBackUnanswered, RingParkerNow, SendToFallbackNow } from './commands.js';
+import type { CallerHungUp, ParkCall, RetrieveCall, RingBackAnswered, RingBackDue, RingBackFailed, RingParkerNow, SendToFallbackNow } from './commands.js';
 import type { CallParkEvent, ParkRejected, RetrievalRejected } from './events.js';
 import { allocateOrbit, orbitCode, parseOrbitCode } from './orbit.js';
 import { rejection, type Rejection, type RejectionContext, type RejectionReason } from './rejection.js';
@@ -183,7 +183,7 @@ export const ringBackAnswered = (command: RingBackAnswered, state: CallParkState
   });
 };
 
-export const ringBackUnanswered = (command: RingBackUnanswered, state: CallParkState): Decision => {
+export const ringBackFailed = (command: RingBackFailed, state: CallParkState): Decision => {
   // The scheduler names the session and attempt it timed; the signaling tier names only the call.
   const fromScheduler = command.sessionId !== undefined;
   const session = sessionOfCall(state, command.callId);

@@ -87,7 +87,7 @@ export const toCommand = (message: SignalingMessage, { at, sessionId, random }: 
     case 'ringback.answered':
       return { type: 'RingBackAnswered', ...base, callId: message.callId };
     case 'ringback.failed':
-      return { type: 'RingBackUnanswered', ...base, callId: message.callId, cause: failureStatuses[message.sipStatus], sipStatus: message.sipStatus };
+      return { type: 'RingBackFailed', ...base, callId: message.callId, cause: failureStatuses[message.sipStatus], sipStatus: message.sipStatus };
     default: {
       const unhandled: never = message;
       return unhandled;

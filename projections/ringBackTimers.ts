@@ -162,11 +162,10 @@ export const ringBackTimersProjection: Projection = {
 
 /**
  * How the service runs this projection: a batch waits up to 100 ms for more events before it is
- * committed. Each batch is a read-store transaction on the thread that also fires the ring backs;
- * committed as soon as nothing more was ready, they came one per group commit of the event store
- * (50 a second and more at 1,667 ring backs a second), and their BEGIN and COMMIT cost that
- * thread about as much as the rows. A timer is due seconds after the event that sets it, so
- * 100 ms of delay in the table costs no ring back its time.
+ * committed, so that a busy log's events go in a few read-store transactions rather than one per
+ * group commit of the event store (a transaction's BEGIN and COMMIT cost about as much as its
+ * rows). A timer is due seconds after the event that sets it, so 100 ms of delay in the table
+ * costs no ring back its time.
  */
 export const ringBackTimersRunnerOptions: RunnerOptions = { lingerMs: 100 };
 

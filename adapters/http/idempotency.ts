@@ -21,7 +21,7 @@ export const recordedBy = (command: CallParkCommand, event: CallParkEvent): bool
       return ((event.type === 'Retrieved' && event.via === 'orbit') || event.type === 'RetrievalRejected') && event.retriever.userId === command.retriever.userId;
     case 'RingBackAnswered':
       return event.type === 'Retrieved' && event.via === 'ring-back' && event.callId === command.callId;
-    case 'RingBackUnanswered':
+    case 'RingBackFailed':
       return (event.type === 'RingBackUnanswered' || event.type === 'Expired') && event.callId === command.callId;
     case 'RingBackDue':
       return (event.type === 'RingBackStarted' || event.type === 'Expired') && event.sessionId === command.sessionId;

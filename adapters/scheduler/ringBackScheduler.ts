@@ -1,5 +1,5 @@
 /**
- * The ring-back scheduler: sends `RingBackDue` and `RingBackUnanswered` through the command
+ * The ring-back scheduler: sends `RingBackDue` and `RingBackFailed` through the command
  * handler when the timers of the ring-back-timers projection come due.
  *
  * - It holds the timers due within its horizon (60 s by default) in a min-heap, and arms one

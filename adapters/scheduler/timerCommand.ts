@@ -4,7 +4,7 @@
  * for the same timer: the handler answers a repeat with the first outcome and records nothing
  * new (I6), and the domain ignores a timer for an attempt that has moved on.
  */
-import type { RingBackDue, RingBackUnanswered } from '../../domain/commands.js';
+import type { RingBackDue, RingBackFailed } from '../../domain/commands.js';
 import type { RingBackTimer } from '../../projections/ringBackTimers.js';
 
 export type TimerIdentity = Pick<RingBackTimer, 'tenantId' | 'sessionId' | 'kind' | 'attempt'>;
@@ -13,14 +13,14 @@ export type TimerIdentity = Pick<RingBackTimer, 'tenantId' | 'sessionId' | 'kind
 export const timerCommandId = (timer: TimerIdentity): string => `${timer.kind}:${timer.sessionId}:${timer.attempt}`;
 
 /** The timer's command, decided at `at` (the clock when it fires). */
-export const timerCommand = (timer: Omit<RingBackTimer, 'position' | 'dueAt'>, at: number): RingBackDue | RingBackUnanswered => {
+export const timerCommand = (timer: Omit<RingBackTimer, 'position' | 'dueAt'>, at: number): RingBackDue | RingBackFailed => {
   const commandId = timerCommandId(timer);
   const { tenantId, sessionId, callId, attempt } = timer;
   switch (timer.kind) {
     case 'ring-back-due':
       return { type: 'RingBackDue', commandId, at, tenantId, callId, sessionId, attempt };
     case 'ring-back-unanswered':
-      return { type: 'RingBackUnanswered', commandId, at, tenantId, callId, cause: 'no-answer', sessionId, attempt };
+      return { type: 'RingBackFailed', commandId, at, tenantId, callId, cause: 'no-answer', sessionId, attempt };
     default: {
       const unhandled: never = timer.kind;
       return unhandled;

@@ -163,7 +163,7 @@ describe('the command handler', () => {
       await first.handle(parkCommand());
       await second.handle(ringBackDueCommand(300));
       // The first process still holds the call as parked; the ring back it did not write is over.
-      const unanswered = await first.handle({ type: 'RingBackUnanswered', commandId: 'timer-unanswered-1', at: at(330), tenantId: TENANT, callId: 'call-1', cause: 'no-answer', sessionId: 'session-1', attempt: 1 });
+      const unanswered = await first.handle({ type: 'RingBackFailed', commandId: 'timer-unanswered-1', at: at(330), tenantId: TENANT, callId: 'call-1', cause: 'no-answer', sessionId: 'session-1', attempt: 1 });
       expect(unanswered.kind).toBe('accepted');
       expect(unanswered.events.map((event) => event.type)).toEqual(['RingBackUnanswered']);
     });

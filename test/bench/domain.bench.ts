@@ -118,7 +118,7 @@ export class FrontDesk {
     // The scheduler: a ring back or an unanswered ring that has come due.
     if (due !== undefined && this.random() < 0.95) {
       const timer = { ...base, commandId: this.id('timer'), callId: due.callId, sessionId: due.sessionId };
-      return due.phase === 'parked' ? { type: 'RingBackDue', ...timer, attempt: due.attempt + 1 } : { type: 'RingBackUnanswered', ...timer, attempt: due.attempt, cause: 'no-answer' };
+      return due.phase === 'parked' ? { type: 'RingBackDue', ...timer, attempt: due.attempt + 1 } : { type: 'RingBackFailed', ...timer, attempt: due.attempt, cause: 'no-answer' };
     }
     const ringing = sessions.filter((session) => session.phase === 'ringing-back');
     const r = this.random();
@@ -141,7 +141,7 @@ export class FrontDesk {
       const session = this.pick(ringing);
       return this.random() < 0.75
         ? { type: 'RingBackAnswered', ...base, callId: session.callId }
-        : { type: 'RingBackUnanswered', ...base, callId: session.callId, cause: 'busy', sipStatus: 486 };
+        : { type: 'RingBackFailed', ...base, callId: session.callId, cause: 'busy', sipStatus: 486 };
     }
     // A stale or duplicate timer: the session moved on (or never was), nothing to do.
     const session = sessions.length > 0 ? this.pick(sessions) : undefined;
@@ -202,7 +202,7 @@ const domainSuite: BenchSuite = {
             retrievals++;
             break;
           case 'RingBackDue':
-          case 'RingBackUnanswered':
+          case 'RingBackFailed':
             timers++;
             break;
           default:

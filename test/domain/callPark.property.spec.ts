@@ -324,7 +324,7 @@ class World implements Run {
       const decision =
         session.phase === 'parked'
           ? this.send({ type: 'RingBackDue', ...base, attempt: session.attempt + 1 })
-          : this.send({ type: 'RingBackUnanswered', ...base, attempt: session.attempt, cause: 'no-answer' });
+          : this.send({ type: 'RingBackFailed', ...base, attempt: session.attempt, cause: 'no-answer' });
       expect(E.isRight(decision) && decision.right.length > 0, `a due timer of ${session.sessionId} did nothing`).toBe(true);
     }
     expect(this.state.sessions.size).toBe(0);
@@ -397,10 +397,10 @@ class World implements Run {
         const attempt = offset(record?.ringBacks ?? 1, intent.attempt);
         if (!intent.fromScheduler) {
           // The signaling tier: 486, 480, 408 or 603 while the parker's endpoint rings, naming only the call.
-          return { type: 'RingBackUnanswered', ...base, callId, cause: intent.cause === 'no-answer' ? 'busy' : intent.cause, ...(attempt === undefined ? {} : { attempt }) };
+          return { type: 'RingBackFailed', ...base, callId, cause: intent.cause === 'no-answer' ? 'busy' : intent.cause, ...(attempt === undefined ? {} : { attempt }) };
         }
         const at = intent.onTime && record && record.endings === 0 && record.phase === 'ringing-back' ? Math.max(base.at, record.dueAt) : base.at;
-        return { type: 'RingBackUnanswered', ...base, at, callId, sessionId, cause: 'no-answer', attempt: attempt ?? record?.ringBacks ?? 1 };
+        return { type: 'RingBackFailed', ...base, at, callId, sessionId, cause: 'no-answer', attempt: attempt ?? record?.ringBacks ?? 1 };
       }
       case 'hangUp':
         return { type: 'CallerHungUp', ...base, callId: target(intent.pick, intent.stale).callId };
@@ -484,7 +484,7 @@ class World implements Run {
         check(event.attempt).toBe(record.ringBacks);
         check(event.attempt).toBeLessThan(settings.maxRingBackAttempts);
         check(event.nextRingBackDueAt).toBe(event.at + settings.parkTimeoutSeconds * SECOND);
-        if (command.type === 'RingBackUnanswered' && command.sessionId !== undefined) check(event.at).toBeGreaterThanOrEqual(record.dueAt);
+        if (command.type === 'RingBackFailed' && command.sessionId !== undefined) check(event.at).toBeGreaterThanOrEqual(record.dueAt);
         break;
       case 'Expired':
         check(event.fallback).toBe(settings.fallback);

@@ -81,9 +81,9 @@ const commandsOnTheWire: Record<CommandType, Record<string, unknown>[]> = {
   ],
   RingBackDue: [{ type: 'RingBackDue', commandId: 'timer-1', at: iso(300), tenantId: TENANT, callId: 'call-1', sessionId: 'session-1', attempt: 1 }],
   RingBackAnswered: [{ type: 'RingBackAnswered', commandId: 'evt-5', at: iso(305), tenantId: TENANT, callId: 'call-1' }],
-  RingBackUnanswered: [
-    { type: 'RingBackUnanswered', commandId: 'evt-6', at: iso(310), tenantId: TENANT, callId: 'call-1', cause: 'busy', sipStatus: 486 },
-    { type: 'RingBackUnanswered', commandId: 'timer-2', at: iso(330), tenantId: TENANT, callId: 'call-1', cause: 'no-answer', sessionId: 'session-1', attempt: 1 },
+  RingBackFailed: [
+    { type: 'RingBackFailed', commandId: 'evt-6', at: iso(310), tenantId: TENANT, callId: 'call-1', cause: 'busy', sipStatus: 486 },
+    { type: 'RingBackFailed', commandId: 'timer-2', at: iso(330), tenantId: TENANT, callId: 'call-1', cause: 'no-answer', sessionId: 'session-1', attempt: 1 },
   ],
   CallerHungUp: [{ type: 'CallerHungUp', commandId: 'evt-7', at: iso(20), tenantId: TENANT, callId: 'call-1' }],
   SendToFallbackNow: [{ type: 'SendToFallbackNow', commandId: 'sup-1', at: iso(40), tenantId: TENANT, sessionId: 'session-1', supervisor: 'sam@contoso.com' }],
@@ -299,7 +299,7 @@ const realisticHistory = (): { state: CallParkState; events: CallParkEvent[] } =
   park(25, 's-6', 'call-6');
   run({ type: 'RingBackDue', at: at(64), callId: 'call-5', sessionId: 's-5', attempt: 1 });
   run({ type: 'RingBackDue', at: at(85), callId: 'call-6', sessionId: 's-6', attempt: 1 });
-  run({ type: 'RingBackUnanswered', at: at(100), callId: 'call-6', cause: 'busy', sipStatus: 486 });
+  run({ type: 'RingBackFailed', at: at(100), callId: 'call-6', cause: 'busy', sipStatus: 486 });
   run({ type: 'RingBackDue', at: at(160), callId: 'call-6', sessionId: 's-6', attempt: 2 });
   park(170, 's-7', 'call-7');
   run({ type: 'RingBackDue', at: at(303), callId: 'call-4', sessionId: 's-4', attempt: 1 });
@@ -326,7 +326,7 @@ describe('snapshots (snapshot.ts)', () => {
       // Sequential goes on after 14, the orbit issued last.
       { type: 'ParkCall', commandId: 'next-1', at: at(305), tenantId: TENANT, sessionId: 's-8', callId: 'call-8', parker: alice, media: 'audio', random: 0.5 },
       { type: 'RetrieveCall', commandId: 'next-2', at: at(306), tenantId: TENANT, orbit: '14', retriever: { ...carol, federated: false } },
-      { type: 'RingBackUnanswered', commandId: 'next-3', at: at(310), tenantId: TENANT, callId: 'call-6', cause: 'declined', sipStatus: 603 },
+      { type: 'RingBackFailed', commandId: 'next-3', at: at(310), tenantId: TENANT, callId: 'call-6', cause: 'declined', sipStatus: 603 },
       { type: 'RingBackAnswered', commandId: 'next-4', at: at(311), tenantId: TENANT, callId: 'call-4' },
     ];
     for (const command of next) expect(decide(command, restored)).toEqual(decide(command, state));

@@ -10,7 +10,7 @@ import type { CallParkCommand } from '../../domain/commands.js';
 import { directivesFor, type Directive } from '../../domain/directives.js';
 import type { Abandoned, CallParkEvent, Expired, Retrieved } from '../../domain/events.js';
 import { defaultSettings, type PolicySettings } from '../../domain/parkPolicy.js';
-import { at, bob, hangUpCommand, parkAllowed, parkedEvent, retrieveCommand, retriever, ringBackAnsweredCommand, ringBackDueCommand, ringBackUnansweredCommand } from '../support/callParkFixtures.js';
+import { at, bob, hangUpCommand, parkAllowed, parkedEvent, retrieveCommand, retriever, ringBackAnsweredCommand, ringBackDueCommand, ringBackFailedCommand } from '../support/callParkFixtures.js';
 
 const settings: PolicySettings = { ...defaultSettings, allowCallPark: true, parkTimeoutSeconds: 300, ringBackSeconds: 30, maxRingBackAttempts: 2, fallback: 'voicemail' };
 
@@ -33,7 +33,7 @@ const typesOf = (directives: readonly Directive[]): string[] => directives.map((
 const stopsOf = (directives: readonly Directive[]) => directives.filter((directive) => directive.type === 'stop-ringing');
 
 /** The second ring back is ringing: attempt 1 went unanswered, attempt 2 started. */
-const secondRingBack = [ringBackDueCommand(300), ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' }), ringBackDueCommand(630, 2)];
+const secondRingBack = [ringBackDueCommand(300), ringBackFailedCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' }), ringBackDueCommand(630, 2)];
 
 describe('every ending of a ring back stops it, naming the attempt that was ringing', () => {
   it('retrieved by its orbit: stop ringing, connect the caller to the retriever, release the orbit', () => {
@@ -55,13 +55,13 @@ describe('every ending of a ring back stops it, naming the attempt that was ring
   });
 
   it('expired after the last attempt went unanswered: stop ringing it, send the call to its fallback, release the orbit', () => {
-    const directives = directivesOf(decided(...secondRingBack, ringBackUnansweredCommand(660, { sessionId: 'session-1', attempt: 2, cause: 'no-answer' })));
+    const directives = directivesOf(decided(...secondRingBack, ringBackFailedCommand(660, { sessionId: 'session-1', attempt: 2, cause: 'no-answer' })));
     expect(typesOf(directives)).toEqual(['stop-ringing', 'send-to-fallback', 'release-orbit']);
     expect(stopsOf(directives)).toEqual([expect.objectContaining({ attempt: 2 })]);
   });
 
   it('an unanswered attempt with attempts left stops ringing that attempt', () => {
-    expect(directivesOf(decided(ringBackDueCommand(300), ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'busy' })))).toEqual([
+    expect(directivesOf(decided(ringBackDueCommand(300), ringBackFailedCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'busy' })))).toEqual([
       expect.objectContaining({ type: 'stop-ringing', attempt: 1 }),
     ]);
   });
@@ -70,7 +70,7 @@ describe('every ending of a ring back stops it, naming the attempt that was ring
 describe('an ending with nothing ringing stops nothing', () => {
   it('retrieved, hung up or expired while parked', () => {
     expect(typesOf(directivesOf(decided(retrieveCommand('10', retriever(bob), 10))))).toEqual(['connect-caller', 'release-orbit']);
-    expect(typesOf(directivesOf(decided(ringBackDueCommand(300), ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' }), hangUpCommand(400))))).toEqual([
+    expect(typesOf(directivesOf(decided(ringBackDueCommand(300), ringBackFailedCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' }), hangUpCommand(400))))).toEqual([
       'release-orbit',
     ]);
   });

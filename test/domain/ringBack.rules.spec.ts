@@ -16,7 +16,7 @@ import {
   retriever,
   ringBackAnsweredCommand,
   ringBackDueCommand,
-  ringBackUnansweredCommand,
+  ringBackFailedCommand,
   setPolicyCommand,
 } from '../support/callParkFixtures.js';
 
@@ -72,26 +72,26 @@ describe('ringing the parker back', () => {
   });
 
   it('after the last unanswered attempt the call goes to its fallback, naming the attempt that was ringing', () => {
-    given(history(ringing(1, 300))).when(ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).then([unanswered(1, 330)]);
+    given(history(ringing(1, 300))).when(ringBackFailedCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).then([unanswered(1, 330)]);
     given(history(ringing(1, 300), unanswered(1, 330))).when(ringBackDueCommand(630, 2)).then([ringing(2, 630)]);
     given(history(ringing(1, 300), unanswered(1, 330), ringing(2, 630)))
-      .when(ringBackUnansweredCommand(660, { sessionId: 'session-1', attempt: 2, cause: 'no-answer' }))
+      .when(ringBackFailedCommand(660, { sessionId: 'session-1', attempt: 2, cause: 'no-answer' }))
       .then([expired(2, 660)]);
   });
 
   it('the endpoint declining (486/603) counts as unanswered, from the signaling tier', () => {
-    given(history(ringing(1, 300))).when(ringBackUnansweredCommand(310, { cause: 'busy', sipStatus: 486 })).then([unanswered(1, 310, 'busy')]);
+    given(history(ringing(1, 300))).when(ringBackFailedCommand(310, { cause: 'busy', sipStatus: 486 })).then([unanswered(1, 310, 'busy')]);
   });
 
   it('with one attempt (Lync MaxCallPickupAttempts 1) the first unanswered ring back expires the call to voicemail', () => {
     const one = { ...defaultSettings, allowCallPark: true };
     const oneFacts = [parkAllowed(), parkedEvent({ settings: one }), { ...ringing(1, 300), unansweredAt: at(330) }];
-    given(oneFacts).when(ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).then([expired(1, 330, 'no-answer', 'voicemail')]);
+    given(oneFacts).when(ringBackFailedCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).then([expired(1, 330, 'no-answer', 'voicemail')]);
   });
 
   it('the scheduler’s unanswered timer does nothing before ringBackSeconds, or for an attempt that is over', () => {
-    given(history(ringing(1, 300))).when(ringBackUnansweredCommand(329, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).thenNothing();
-    given(history(ringing(1, 300), unanswered(1, 310, 'busy'))).when(ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).thenNothing();
+    given(history(ringing(1, 300))).when(ringBackFailedCommand(329, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).thenNothing();
+    given(history(ringing(1, 300), unanswered(1, 310, 'busy'))).when(ringBackFailedCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).thenNothing();
   });
 
   it('an endpoint that cannot be rung back sends the call straight to its fallback when due, with nothing ringing', () => {
@@ -118,7 +118,7 @@ describe('ringing the parker back', () => {
     const changeEvents = changed._tag === 'Right' ? [...changed.right] : [];
     given(history(...changeEvents)).when(ringBackDueCommand(300)).then([ringing(1, 300)]);
     given(history(...changeEvents, ringing(1, 300), unanswered(1, 330), ringing(2, 630)))
-      .when(ringBackUnansweredCommand(660, { sessionId: 'session-1', attempt: 2, cause: 'no-answer' }))
+      .when(ringBackFailedCommand(660, { sessionId: 'session-1', attempt: 2, cause: 'no-answer' }))
       .then([expired(2, 660)]);
   });
 });
@@ -154,7 +154,7 @@ describe('races: the first ending recorded wins (I2)', () => {
   });
 
   it('a retrieval recorded first makes the unanswered timer a no-op', () => {
-    given(history(ringing(1, 300), { ...retrievedByBob, at: at(310) })).when(ringBackUnansweredCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).thenNothing();
+    given(history(ringing(1, 300), { ...retrievedByBob, at: at(310) })).when(ringBackFailedCommand(330, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' })).thenNothing();
   });
 
   it('a retrieval by orbit while the parker is being rung back wins over the answer that comes after it, naming the attempt ringing', () => {
@@ -172,6 +172,6 @@ describe('races: the first ending recorded wins (I2)', () => {
 
   it('a hang-up recorded first leaves the ring back with nothing to do', () => {
     given(history({ type: 'Abandoned', ...facts(100), phase: 'parked' })).when(ringBackDueCommand(300)).thenNothing();
-    given(history({ type: 'Abandoned', ...facts(100), phase: 'parked' })).when(ringBackUnansweredCommand(330, { cause: 'busy' })).thenRejects('call-not-parked');
+    given(history({ type: 'Abandoned', ...facts(100), phase: 'parked' })).when(ringBackFailedCommand(330, { cause: 'busy' })).thenRejects('call-not-parked');
   });
 });

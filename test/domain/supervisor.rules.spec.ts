@@ -10,7 +10,7 @@ import { directivesFor } from '../../domain/directives.js';
 import type { CallParkEvent, Expired, RingBackStarted, RingBackUnanswered } from '../../domain/events.js';
 import { defaultSettings, type PolicySettings } from '../../domain/parkPolicy.js';
 import { specificationFor } from '../support/deciderSpecification.js';
-import { TENANT, alice, at, hangUpCommand, nextId, on, parkAllowed, parkedEvent, ringBackDueCommand, ringBackUnansweredCommand } from '../support/callParkFixtures.js';
+import { TENANT, alice, at, hangUpCommand, nextId, on, parkAllowed, parkedEvent, ringBackDueCommand, ringBackFailedCommand } from '../support/callParkFixtures.js';
 
 const { given } = specificationFor(callParkDecider);
 
@@ -73,7 +73,7 @@ describe('a supervisor rings the parker now', () => {
 
   it('the attempt it started goes unanswered like any other', () => {
     given(history(rungNow(1, 45)))
-      .when(ringBackUnansweredCommand(75, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' }))
+      .when(ringBackFailedCommand(75, { sessionId: 'session-1', attempt: 1, cause: 'no-answer' }))
       .then([unanswered(1, 75)].map((event) => ({ ...event, nextRingBackDueAt: at(375) })));
   });
 

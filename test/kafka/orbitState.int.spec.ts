@@ -117,7 +117,7 @@ describe.skipIf(!available)('orbit state on a compacted Kafka topic', () => {
 
   it('after a restart publishes only what is new, and a ring back still knows since when the orbit has been busy', async () => {
     await bridge.stop();
-    await handle({ type: 'RingBackUnanswered', commandId: randomUUID(), at: ++now, tenantId: tenant, callId: 'call-b', cause: 'busy' });
+    await handle({ type: 'RingBackFailed', commandId: randomUUID(), at: ++now, tenantId: tenant, callId: 'call-b', cause: 'busy' });
     bridge = start();
     await bridge.started();
     const received = await readTopic(kafka, config.orbitStateTopic!, (records) => records.length >= 7);

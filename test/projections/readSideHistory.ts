@@ -200,7 +200,7 @@ export class HistoryRecorder {
       case 'ring-back-unanswered': {
         const session = await this.picked(tenantId, step.pick, 'ringing-back');
         if (session === undefined) return;
-        await this.send({ type: 'RingBackUnanswered', ...this.base(tenantId), callId: session.callId, cause: CAUSES[step.cause]! });
+        await this.send({ type: 'RingBackFailed', ...this.base(tenantId), callId: session.callId, cause: CAUSES[step.cause]! });
         return;
       }
       case 'hang-up': {

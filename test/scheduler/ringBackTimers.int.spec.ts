@@ -21,7 +21,7 @@ import {
   retrieveCommand,
   retriever,
   ringBackDueCommand,
-  ringBackUnansweredCommand,
+  ringBackFailedCommand,
   setPolicyCommand,
 } from '../support/callParkFixtures.js';
 import { quickPolicy } from './schedulerScenarios.js';
@@ -85,7 +85,7 @@ describe('the ring-back timers projection', () => {
     await record(parkSession(1, 0), ringBackDueCommand(10, 1));
     expect(await table()).toEqual([row(1, 'ring-back-unanswered', 1, at(15))]);
     // The parker's endpoint said busy (the signaling tier names only the call).
-    await record(ringBackUnansweredCommand(12, { cause: 'busy' }));
+    await record(ringBackFailedCommand(12, { cause: 'busy' }));
     expect(await table()).toEqual([row(1, 'ring-back-due', 2, at(22))]);
     await record(ringBackDueCommand(22, 2));
     expect(await table()).toEqual([row(1, 'ring-back-unanswered', 2, at(27))]);
@@ -97,9 +97,9 @@ describe('the ring-back timers projection', () => {
     await record(hangUpCommand(6, 'call-2'));
     await record(
       ringBackDueCommand(10, 1, 'session-3', 'call-3'),
-      ringBackUnansweredCommand(15, { callId: 'call-3', sessionId: 'session-3', attempt: 1, cause: 'no-answer' }),
+      ringBackFailedCommand(15, { callId: 'call-3', sessionId: 'session-3', attempt: 1, cause: 'no-answer' }),
       ringBackDueCommand(25, 2, 'session-3', 'call-3'),
-      ringBackUnansweredCommand(30, { callId: 'call-3', sessionId: 'session-3', attempt: 2, cause: 'no-answer' }),
+      ringBackFailedCommand(30, { callId: 'call-3', sessionId: 'session-3', attempt: 2, cause: 'no-answer' }),
     );
     expect((await table()).map((timer) => timer.sessionId)).toEqual(['session-4']);
   });

@@ -12,7 +12,7 @@ import type {
   Retriever,
   RingBackAnswered,
   RingBackDue,
-  RingBackUnanswered,
+  RingBackFailed,
   SetPolicy,
 } from '../../domain/commands.js';
 import type { Endpoint } from '../../domain/endpoint.js';
@@ -116,8 +116,8 @@ export const ringBackAnsweredCommand = (seconds: number, callId = 'call-1'): Rin
   callId,
 });
 
-export const ringBackUnansweredCommand = (seconds: number, over: Partial<RingBackUnanswered> = {}): RingBackUnanswered => ({
-  type: 'RingBackUnanswered',
+export const ringBackFailedCommand = (seconds: number, over: Partial<RingBackFailed> = {}): RingBackFailed => ({
+  type: 'RingBackFailed',
   commandId: nextId('cmd'),
   at: at(seconds),
   tenantId: TENANT,

@@ -96,7 +96,7 @@ export const writeWorkload = async (store: EventStore, events: number, { tenants
     } else if (ringing.length > 0 && roll < 0.3) {
       const session = pick(ringing);
       if (random() < 0.5) await send(tenant, { type: 'RingBackAnswered', ...base(tenant), callId: session.callId });
-      else await send(tenant, { type: 'RingBackUnanswered', ...base(tenant), callId: session.callId, cause: random() < 0.5 ? 'no-answer' : 'busy' });
+      else await send(tenant, { type: 'RingBackFailed', ...base(tenant), callId: session.callId, cause: random() < 0.5 ? 'no-answer' : 'busy' });
     } else if (sessions.length < 60 && roll < 0.75) {
       await send(tenant, { type: 'ParkCall', ...base(tenant), sessionId: randomUUID(), callId: randomUUID(), parker: user(Math.floor(random() * USERS)), media: 'audio', random: random() });
     } else if (sessions.length > 0 && roll < 0.93) {
