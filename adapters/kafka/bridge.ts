@@ -10,10 +10,11 @@ import type { ReadStore } from '../../projections/readStore.js';
 import type { KafkaConfig } from './kafkaEnvironment.js';
 import type { Metrics } from '../observability/metrics.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
-import { DirectivePublisher, type DirectivePublisherStatus, type DirectivePublisherTuning } from './directivePublisher.js';
+import { DirectivePublisher } from './directivePublisher.js';
 import { createKafka } from './kafkaClient.js';
-import { OrbitStatePublisher, type OrbitStatePublisherStatus } from './orbitStatePublisher.js';
+import { OrbitStatePublisher } from './orbitStatePublisher.js';
 import type { KafkaSecurity } from './kafkaEnvironment.js';
+import type { PublisherStatus, PublisherTuning } from './supervisedPublisher.js';
 import { SignalingConsumer, type SignalingCommands, type SignalingConsumerStatus, type SignalingConsumerTuning } from './signalingConsumer.js';
 import { defaultTopicLayout, ensureTopics, type TopicLayout } from './topics.js';
 
@@ -36,7 +37,7 @@ export interface KafkaBridgeOptions {
   /** Partitions and replication of the topics it creates. */
   readonly topics?: Partial<TopicLayout>;
   readonly consumer?: Partial<SignalingConsumerTuning>;
-  readonly publisher?: Partial<DirectivePublisherTuning>;
+  readonly publisher?: Partial<PublisherTuning>;
   /** A draw in [0, 1) for random orbit allocation (Math.random). */
   readonly random?: () => number;
   /** The wait between attempts to start while Kafka does not answer, in ms (2,000). */
@@ -48,9 +49,9 @@ export type KafkaBridgeState = 'starting' | 'running' | 'stopping' | 'stopped';
 export interface KafkaBridgeStatus {
   readonly state: KafkaBridgeState;
   readonly consumer: SignalingConsumerStatus;
-  readonly publisher: DirectivePublisherStatus;
+  readonly publisher: PublisherStatus;
   /** The orbit state publisher, when there is an orbit state topic. */
-  readonly orbitState?: OrbitStatePublisherStatus;
+  readonly orbitState?: PublisherStatus;
   readonly lastError: string | undefined;
 }
 

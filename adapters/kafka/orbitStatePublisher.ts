@@ -5,26 +5,23 @@
  * tenant, policy and orbit: a consumer that reads the topic from the start knows every orbit's
  * state now.
  *
- * It follows the directive publisher (directivePublisher.ts): each batch is produced inside the
- * projection runner's transaction, which moves the checkpoint only once Kafka acknowledged every
- * record. Its table, `orbit_presence`, holds the busy orbits (since when, which session, ringing
- * back or not), so a ring back changes an orbit's state from what it was, across batches and
- * restarts. One record per changing event, in log order, so in order per orbit (one key, one
+ * It is a supervised publisher, as the directive publisher is (supervisedPublisher.ts): each batch
+ * is produced inside the projection runner's transaction, which moves the checkpoint only once
+ * Kafka acknowledged every record. Its table, `orbit_presence`, holds the busy orbits (since
+ * when, which session, ringing back or not), so a ring back changes an orbit's state from what it
+ * was, across batches and restarts. One record per changing event, in log order, so in order per orbit (one key, one
  * partition); a record published again after a crash carries the same `changeId` (the event's id).
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { Message, Producer } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { callParkStreamPrefix } from '../../domain/callPark.js';
 import { decode } from '../../domain/codec/codec.js';
-import type { EventStore, Position, RecordedEvent } from '../../domain/eventStore.js';
+import type { RecordedEvent } from '../../domain/eventStore.js';
 import { OrbitBusy, OrbitState, orbitKey, orbitStateAfter } from '../../domain/orbitPresence.js';
-import type { BatchProjection, Tables } from '../../projections/projection.js';
-import type { ReadStore, SqlExecutor } from '../../projections/readStore.js';
-import { ProjectionRunner, type RunnerStatus } from '../../projections/runner.js';
+import type { Tables } from '../../projections/projection.js';
+import type { SqlExecutor } from '../../projections/readStore.js';
 import { decodeRecorded } from '../../projections/ringBackTimers.js';
-import { messageOf, type BridgeLogger } from './bridgeLogger.js';
-import { defaultDirectivePublisherTuning, type DirectivePublisherTuning } from './directivePublisher.js';
-import { sendsOf } from './recordSize.js';
+import { SupervisedPublisher, type PublisherOptions } from './supervisedPublisher.js';
 
 const TABLE = 'orbit_presence';
 
@@ -82,37 +79,14 @@ export const orbitStateChanges = async (events: readonly RecordedEvent[], tx: Sq
   return messages;
 };
 
-export interface OrbitStatePublisherOptions {
-  /** An idempotent producer (`idempotent: true`, `maxInFlightRequests: 1`), connected. */
-  readonly producer: Producer;
-  readonly topic: string;
-  readonly store: EventStore;
-  readonly readStore: ReadStore;
-  readonly logger: BridgeLogger;
-  readonly clock?: () => number;
-  readonly tuning?: Partial<DirectivePublisherTuning>;
-}
-
-export interface OrbitStatePublisherStatus extends RunnerStatus {
-  readonly published: number;
-  readonly restarts: number;
-}
-
 /** The checkpoint's name: one per orbit state topic. */
 export const orbitStatePublisherName = (topic: string): string => `kafka-orbit-state:${topic}`;
 
-export class OrbitStatePublisher {
-  private readonly runner: ProjectionRunner;
-  private readonly tuning: DirectivePublisherTuning;
-  private supervisor: NodeJS.Timeout | undefined;
-  private published = 0;
-  private restarts = 0;
-
-  constructor(private readonly options: OrbitStatePublisherOptions) {
-    this.tuning = { ...defaultDirectivePublisherTuning, ...options.tuning };
-    const { producer, topic } = options;
-    const projection: BatchProjection = {
-      name: orbitStatePublisherName(topic),
+export class OrbitStatePublisher extends SupervisedPublisher {
+  constructor(options: PublisherOptions) {
+    super(options, {
+      label: 'orbit state publisher',
+      name: orbitStatePublisherName(options.topic),
       version: 1,
       tables: [TABLE],
       migrations: (t) => [
@@ -123,56 +97,7 @@ export class OrbitStatePublisher {
         },
       ],
       filter: { streamNamePrefixes: [callParkStreamPrefix], eventTypePrefixes: ['Parked', 'RingBack', 'Retrieved', 'Expired', 'Abandoned'] },
-      handle: async (events, tx, tables) => {
-        const messages = await orbitStateChanges(events, tx, tables);
-        if (messages.length === 0) return;
-        for (const part of sendsOf(messages, this.tuning.maxSendBytes)) await producer.send({ topic, messages: part, acks: -1, timeout: this.tuning.produceTimeoutMs });
-        this.published += messages.length;
-      },
-    };
-    this.runner = new ProjectionRunner({ eventStore: options.store, readStore: options.readStore }, projection, {
-      maxBatchSize: this.tuning.maxBatchSize,
-      maxBatchMs: this.tuning.maxBatchMs,
-      retry: this.tuning.retry,
-      ...(options.clock ? { clock: options.clock } : {}),
+      records: orbitStateChanges,
     });
-  }
-
-  async start(): Promise<void> {
-    await this.runner.start();
-    this.supervisor = setInterval(() => void this.supervise(), this.tuning.superviseEveryMs);
-    this.supervisor.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.supervisor);
-    this.supervisor = undefined;
-    await this.runner.stop();
-  }
-
-  status(): OrbitStatePublisherStatus {
-    return { ...this.runner.status(), published: this.published, restarts: this.restarts };
-  }
-
-  /** Resolves once the orbit states of every event up to `position` are acknowledged. */
-  waitFor(position: Position): Promise<void> {
-    return this.runner.waitFor(position);
-  }
-
-  catchUp(): Promise<void> {
-    return this.runner.catchUp();
-  }
-
-  /** A runner that gave up (the broker is down) starts again from its checkpoint. */
-  private async supervise(): Promise<void> {
-    const status = this.runner.status();
-    if (status.state !== 'failed') return;
-    this.restarts++;
-    this.options.logger.warn({ publisher: status.build, error: status.lastError, restarts: this.restarts }, 'orbit state publisher gave up on a batch; starting it again from its checkpoint');
-    try {
-      await this.runner.start();
-    } catch (error) {
-      this.options.logger.error({ publisher: status.build, error: messageOf(error) }, 'orbit state publisher could not start again');
-    }
   }
 }

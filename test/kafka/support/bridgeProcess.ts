@@ -10,7 +10,7 @@ import { CommandHandler } from '../../../adapters/commands/commandHandler.js';
 import type { KafkaConfig } from '../../../adapters/config/config.js';
 import { startKafkaBridge } from '../../../adapters/kafka/bridge.js';
 import type { BridgeLogger } from '../../../adapters/kafka/bridgeLogger.js';
-import type { DirectivePublisherTuning } from '../../../adapters/kafka/directivePublisher.js';
+import type { PublisherTuning } from '../../../adapters/kafka/supervisedPublisher.js';
 import type { SignalingConsumerTuning } from '../../../adapters/kafka/signalingConsumer.js';
 import type { TopicLayout } from '../../../adapters/kafka/topics.js';
 import { SqliteEventStore } from '../../../adapters/eventStores/sqlite/sqliteEventStore.js';
@@ -22,7 +22,7 @@ export interface BridgeProcessSettings {
   /** The folder of events.db and read.db. */
   readonly folder: string;
   readonly consumer?: Partial<SignalingConsumerTuning>;
-  readonly publisher?: Partial<DirectivePublisherTuning>;
+  readonly publisher?: Partial<PublisherTuning>;
   readonly topics?: Partial<TopicLayout>;
   /** The event store's durability (`normal`). */
   readonly synchronous?: 'full' | 'normal';
