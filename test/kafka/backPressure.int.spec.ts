@@ -13,12 +13,10 @@ import {
   eventsPerCommand,
   eventually,
   kafkaBrokers,
+  openKafkaFixture,
   openStores,
-  produceSignals,
   requireKafka,
   signal,
-  testKafka,
-  testProducer,
   uniqueKafkaConfig,
   uniqueTenant,
   withAppendHook,
@@ -65,13 +63,11 @@ describe.skipIf(!available)('back-pressure', () => {
   });
 
   it('pauses the partitions while the store is slow, resumes them, and handles every record once', async () => {
-    const kafka = testKafka(config.brokers);
-    const producer = testProducer(kafka);
-    await producer.connect();
+    const client = await openKafkaFixture(config);
     try {
       delay.ms = 150;
       const slowStream: SignalingRecord[] = Array.from({ length: 48 }, (_, n) => signal.park(tenants[n % tenants.length]!, `slow-call-${n}`));
-      await produceSignals(producer, config.signalingTopic, slowStream);
+      await client.signal(slowStream);
       await eventually('a partition to be paused', () => bridge.status().consumer.pauses > 0, 30_000, 20);
 
       await eventually('the slow stream to be stored', async () => {
@@ -81,7 +77,7 @@ describe.skipIf(!available)('back-pressure', () => {
 
       delay.ms = 0;
       const fastStream = slowStream.map((message) => signal.ended(message.tenantId, message.callId));
-      await produceSignals(producer, config.signalingTopic, fastStream);
+      await client.signal(fastStream);
       await eventually('the fast stream to be stored', async () => {
         const counts = await eventsPerCommand(stores.store, tenants);
         return fastStream.every((message) => counts.has(message.eventId));
@@ -92,7 +88,7 @@ describe.skipIf(!available)('back-pressure', () => {
       expect([...slowStream, ...fastStream].filter((message) => counts.get(message.eventId) !== 1)).toEqual([]);
       expect(bridge.status().consumer.pauses).toBeGreaterThan(0);
     } finally {
-      await producer.disconnect();
+      await client.close();
     }
   });
 });

@@ -3,7 +3,6 @@
  * directives out for the media tier, through the same command handler as HTTP.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
@@ -13,22 +12,21 @@ import { Metrics } from '../../adapters/observability/metrics.js';
 import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import type { Directive } from '../../domain/directives.js';
 import {
-  DirectiveReader,
   alice,
   bob,
   enablePark,
   eventsPerCommand,
   eventually,
   kafkaBrokers,
+  openKafkaFixture,
   openStores,
-  produceSignals,
   requireKafka,
   signal,
   tenantEvents,
-  testKafka,
-  testProducer,
   uniqueKafkaConfig,
   uniqueTenant,
+  type DirectiveReader,
+  type KafkaFixture,
   type SignalingRecord,
   type Stores,
 } from './support/kafkaTestKit.js';
@@ -42,8 +40,7 @@ describe.skipIf(!available)('the Kafka bridge, end to end', () => {
   let config: KafkaConfig;
   let stores: Stores;
   let bridge: KafkaBridge;
-  let kafka: Kafka;
-  let producer: Producer;
+  let client: KafkaFixture;
   let reader: DirectiveReader;
   /** The bridge's clock runs ahead of the wall clock by this much once the test moves time on. */
   let skewMs = 0;
@@ -51,7 +48,7 @@ describe.skipIf(!available)('the Kafka bridge, end to end', () => {
 
   const send = async (...messages: SignalingRecord[]): Promise<void> => {
     produced.push(...messages);
-    await produceSignals(producer, config.signalingTopic, messages);
+    await client.signal(messages);
   };
 
   const directive = async <T extends Directive['type']>(callId: string, type: T, index = 0): Promise<DirectiveOf<T>> => {
@@ -76,16 +73,13 @@ describe.skipIf(!available)('the Kafka bridge, end to end', () => {
       topics: { signalingPartitions: 3, directivesPartitions: 3 },
     });
     await bridge.started();
-    kafka = testKafka(brokers);
-    producer = testProducer(kafka);
-    await producer.connect();
-    reader = await DirectiveReader.start(kafka, config.directivesTopic);
+    client = await openKafkaFixture(config);
+    reader = await client.directives();
     await eventually('the bridge to be ready', () => bridge.ready());
   });
 
   afterAll(async () => {
-    await reader?.stop();
-    await producer?.disconnect();
+    await client?.close();
     await bridge?.stop();
     await stores?.close();
   });

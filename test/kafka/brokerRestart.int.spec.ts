@@ -7,23 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import type { BridgeLogger } from '../../adapters/kafka/bridgeLogger.js';
-import { directiveIdFor } from '../../adapters/kafka/directiveRecord.js';
-import { directivesFor } from '../../domain/directives.js';
-import { fromStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { requireService } from '../support/services.js';
 import { javaAnswers, startPrivateBroker, type PrivateBroker } from './support/privateBroker.js';
 import {
-  DirectiveReader,
   enablePark,
   eventsPerCommand,
   eventually,
+  expectedDirectiveIds,
+  openKafkaFixture,
   openStores,
   parkThenHangUp,
-  tenantEvents,
-  testKafka,
-  testProducer,
   uniqueKafkaConfig,
   uniqueTenant,
+  type KafkaFixture,
   type Stores,
 } from './support/kafkaTestKit.js';
 
@@ -48,6 +44,7 @@ describe.skipIf(!available)('the broker restarted in the middle of a stream', ()
   let config: KafkaConfig;
   let stores: Stores;
   let bridge: KafkaBridge;
+  let client: KafkaFixture | undefined;
 
   beforeAll(async () => {
     broker = await startPrivateBroker();
@@ -68,15 +65,14 @@ describe.skipIf(!available)('the broker restarted in the middle of a stream', ()
   }, 240_000);
 
   afterAll(async () => {
+    await client?.close();
     await bridge?.stop();
     await stores?.close();
     await broker?.destroy();
   }, 120_000);
 
   it('loses nothing and doubles nothing', { timeout: 360_000 }, async () => {
-    const kafka = testKafka(broker.brokers);
-    const producer = testProducer(kafka);
-    await producer.connect();
+    const kafka = (client = await openKafkaFixture(config));
 
     // Each call parked, then hung up a little later: a steady stream, one record every EVERY_MS.
     const stream = parkThenHangUp(tenants, CALLS);
@@ -87,7 +83,7 @@ describe.skipIf(!available)('the broker restarted in the middle of a stream', ()
       for (const message of stream) {
         for (;;) {
           try {
-            await producer.send({ topic: config.signalingTopic, messages: [{ key: message.callId, value: JSON.stringify(message) }] });
+            await kafka.signal([message]);
             break;
           } catch {
             // The broker is away: the same record again (Kafka may then hold it twice, which the bridge must absorb).
@@ -128,25 +124,11 @@ describe.skipIf(!available)('the broker restarted in the middle of a stream', ()
     expect(commandIds.filter((id) => counts.get(id) !== 1)).toEqual([]);
 
     // Every stored event's directives reached the directives topic.
-    const expected = new Set<string>();
-    for (const tenant of tenants) {
-      for (const recorded of await tenantEvents(stores.store, tenant)) {
-        const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);
-        if (decoded._tag === 'Left') throw decoded.left;
-        directivesFor(decoded.right.event).forEach((_, index) => expected.add(directiveIdFor(recorded.id, index)));
-      }
-    }
+    const expected = await expectedDirectiveIds(stores.store, tenants);
     expect(expected.size).toBe(2 * CALLS);
-    const reader = await DirectiveReader.start(kafka, config.directivesTopic);
-    try {
-      await eventually('every directive to be published', () => new Set(reader.received.map(({ message }) => message.directiveId)).size >= expected.size, 120_000, 250);
-      const published = new Set(reader.received.map(({ message }) => message.directiveId));
-      expect([...expected].filter((id) => !published.has(id))).toEqual([]);
-      expect([...published].filter((id) => !expected.has(id))).toEqual([]);
-    } finally {
-      await reader.stop();
-      await producer.disconnect();
-    }
+    const reader = await kafka.directives();
+    await eventually('every directive to be published', () => reader.directiveIds().size >= expected.size, 120_000, 250);
+    expect(reader.directiveIds()).toEqual(expected);
     await eventually('the bridge to be ready again', () => bridge.ready(), 60_000);
     console.info(`[broker restart] ${stream.length} records (${resent} sent again), consumer ${JSON.stringify(bridge.status().consumer)}, publisher restarts ${bridge.status().publisher.restarts}`);
   });

@@ -5,7 +5,6 @@
  * the bridge stays ready. A batch that cannot be decompressed (here: it would decompress beyond
  * the bound) is dead-lettered, and stops no partition.
  */
-import type { Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
@@ -14,7 +13,7 @@ import { registerCompressionCodecs } from '../../adapters/kafka/compressionCodec
 import { readDeadLetter } from '../../adapters/kafka/deadLetter.js';
 import { Metrics } from '../../adapters/observability/metrics.js';
 import { produceWithJava, requireKafkaTools, type KafkaCodec } from './support/javaProducer.js';
-import { enablePark, eventually, kafkaBrokers, openStores, requireKafka, signal, tenantEvents, testKafka, uniqueKafkaConfig, uniqueTenant, type Stores } from './support/kafkaTestKit.js';
+import { enablePark, eventually, kafkaBrokers, openKafkaFixture, openStores, requireKafka, signal, tenantEvents, uniqueKafkaConfig, uniqueTenant, type Stores } from './support/kafkaTestKit.js';
 
 const available = (await requireKafka()) && (await requireKafkaTools());
 
@@ -64,15 +63,12 @@ describe.skipIf(!available)('compressed signaling from a Java producer', () => {
     const parked = await parkedCalls();
     for (const codec of CODECS) expect(parks.get(codec)!.filter((park) => !parked.has(park.callId))).toEqual([]);
 
-    const deadLetters: KafkaMessage[] = [];
-    const dlt: Consumer = testKafka(config.brokers).consumer({ groupId: `${config.groupId}-dlt-reader`, maxWaitTimeInMs: 100 });
+    const client = await openKafkaFixture(config);
+    const deadLetters = (await client.deadLetters()).received;
     try {
-      await dlt.connect();
-      await dlt.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
-      await dlt.run({ eachMessage: async ({ message }) => void deadLetters.push(message) });
       await eventually('the dead letter of the lz4 batch', () => deadLetters.length >= 1);
     } finally {
-      await dlt.disconnect();
+      await client.close();
     }
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0]!.key?.toString()).toBe('call-lz4-poison');
@@ -126,15 +122,12 @@ describe.skipIf(!available)('a compressed batch that cannot be decompressed', ()
     const parked = async (): Promise<number> => (await tenantEvents(stores.store, tenant)).filter((event) => event.type === 'Parked').length;
     await eventually('every park of every partition to be recorded', async () => (await parked()) === parks.length, 60_000, 100);
 
-    const deadLetters: KafkaMessage[] = [];
-    const dlt: Consumer = testKafka(config.brokers).consumer({ groupId: `${config.groupId}-dlt-reader`, maxWaitTimeInMs: 100 });
+    const client = await openKafkaFixture(config);
+    const deadLetters = (await client.deadLetters()).received;
     try {
-      await dlt.connect();
-      await dlt.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
-      await dlt.run({ eachMessage: async ({ message }) => void deadLetters.push(message) });
       await eventually('the dead letters of the batch', () => deadLetters.length >= 2);
     } finally {
-      await dlt.disconnect();
+      await client.close();
     }
     expect(deadLetters).toHaveLength(2);
     const [first, second] = deadLetters.map((record) => ({ record, letter: readDeadLetter(record.headers)! }));

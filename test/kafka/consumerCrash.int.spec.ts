@@ -8,29 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConfig } from '../../adapters/config/config.js';
-import { directiveIdFor } from '../../adapters/kafka/directiveRecord.js';
 import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import { CommandHandler } from '../../adapters/commands/commandHandler.js';
-import { createKafka } from '../../adapters/kafka/kafkaClient.js';
-import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
-import { directivesFor } from '../../domain/directives.js';
-import { fromStoredForm } from '../../domain/storedForm/storedEvent.js';
-import { defaultTopicLayout, ensureTopics } from '../../adapters/kafka/topics.js';
 import { startBridgeProcess, type BridgeProcess } from './support/bridgeProcesses.js';
 import {
-  DirectiveReader,
   enablePark,
   eventsPerCommand,
   eventually,
+  expectedDirectiveIds,
   kafkaBrokers,
-  produceSignals,
+  openKafkaFixture,
   requireKafka,
   signal,
   tenantEvents,
-  testKafka,
-  testProducer,
   uniqueKafkaConfig,
   uniqueTenant,
+  type KafkaFixture,
   type SignalingRecord,
 } from './support/kafkaTestKit.js';
 
@@ -44,6 +37,7 @@ describe.skipIf(!available)('a bridge killed in the middle of a batch', () => {
   let folder: string;
   const tenants = Array.from({ length: TENANTS }, (_, n) => uniqueTenant(`crash${n}`));
   const processes: BridgeProcess[] = [];
+  let client: KafkaFixture | undefined;
 
   beforeAll(async () => {
     config = uniqueKafkaConfig(kafkaBrokers()!, 'crash');
@@ -51,6 +45,7 @@ describe.skipIf(!available)('a bridge killed in the middle of a batch', () => {
   });
 
   afterAll(async () => {
+    await client?.close();
     for (const process of processes) await process.kill('SIGKILL');
     await rm(folder, { recursive: true, force: true });
   });
@@ -63,13 +58,7 @@ describe.skipIf(!available)('a bridge killed in the middle of a batch', () => {
     await setup.close();
 
     // A stream waiting for the bridge: each call parked, then hung up (one partition per call).
-    const admin = createKafka(config, silentLogger).admin();
-    await admin.connect();
-    await ensureTopics(admin, config, { ...defaultTopicLayout, signalingPartitions: 3, directivesPartitions: 3 }, silentLogger);
-    await admin.disconnect();
-    const kafka = testKafka(config.brokers);
-    const producer = testProducer(kafka);
-    await producer.connect();
+    const kafka = (client = await openKafkaFixture(config, { topics: { signalingPartitions: 3, directivesPartitions: 3 } }));
     const stream: SignalingRecord[] = [];
     for (let call = 0; call < CALLS_PER_TENANT; call++) {
       for (const tenant of tenants) stream.push(signal.park(tenant, `${tenant}-call-${call}`));
@@ -77,8 +66,7 @@ describe.skipIf(!available)('a bridge killed in the middle of a batch', () => {
     for (let call = 0; call < CALLS_PER_TENANT; call++) {
       for (const tenant of tenants) stream.push(signal.ended(tenant, `${tenant}-call-${call}`));
     }
-    await produceSignals(producer, config.signalingTopic, stream);
-    await producer.disconnect();
+    await kafka.signal(stream);
 
     // No offset commit while it runs: everything the first process handled is delivered again after
     // it dies. A short session, so the group gives up on the dead member in seconds rather than 30.
@@ -97,7 +85,7 @@ describe.skipIf(!available)('a bridge killed in the middle of a batch', () => {
     const second = startBridgeProcess(settings);
     processes.push(second);
     const store = new SqliteEventStore(join(folder, 'events.db'), { synchronous: 'normal' });
-    const reader = await DirectiveReader.start(kafka, config.directivesTopic);
+    const reader = await kafka.directives();
     try {
       const commandIds = stream.map((message) => message.eventId);
       await eventually(
@@ -120,20 +108,10 @@ describe.skipIf(!available)('a bridge killed in the middle of a batch', () => {
       expect(Object.fromEntries(types)).toEqual({ PolicySettingsChanged: TENANTS, Parked: TENANTS * CALLS_PER_TENANT, Abandoned: TENANTS * CALLS_PER_TENANT });
 
       // Every stored event's directives are published (some perhaps twice, under the same directive id).
-      const expected = new Set<string>();
-      for (const tenant of tenants) {
-        for (const recorded of await tenantEvents(store, tenant)) {
-          const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);
-          if (decoded._tag === 'Left') throw decoded.left;
-          directivesFor(decoded.right.event).forEach((_, index) => expected.add(directiveIdFor(recorded.id, index)));
-        }
-      }
-      await eventually('every directive to be published', () => new Set(reader.received.map(({ message }) => message.directiveId)).size >= expected.size, 60_000, 250);
-      const published = new Set(reader.received.map(({ message }) => message.directiveId));
-      expect([...expected].filter((id) => !published.has(id))).toEqual([]);
-      expect([...published].filter((id) => !expected.has(id))).toEqual([]);
+      const expected = await expectedDirectiveIds(store, tenants);
+      await eventually('every directive to be published', () => reader.directiveIds().size >= expected.size, 60_000, 250);
+      expect(reader.directiveIds()).toEqual(expected);
     } finally {
-      await reader.stop();
       await second.kill('SIGTERM');
       await store.close();
     }

@@ -3,7 +3,6 @@
  * where; it never reaches the domain, and the records behind it (the same call's included) are
  * handled as usual.
  */
-import type { Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
@@ -13,16 +12,14 @@ import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import { Metrics } from '../../adapters/observability/metrics.js';
 import { AppendTooLarge, type EventStore } from '../../domain/eventStore.js';
 import {
-  DirectiveReader,
   enablePark,
   eventually,
   kafkaBrokers,
+  openKafkaFixture,
   openStores,
   requireKafka,
   signal,
   tenantEvents,
-  testKafka,
-  testProducer,
   uniqueKafkaConfig,
   uniqueTenant,
   type Stores,
@@ -51,13 +48,9 @@ describe.skipIf(!available)('dead letters', () => {
   });
 
   it('forwards each unreadable record with its bytes, its reason and path, and where it came from; the stream flows on', async () => {
-    const kafka = testKafka(config.brokers);
-    const producer = testProducer(kafka);
-    const reader = await DirectiveReader.start(kafka, config.directivesTopic);
-    const deadLetters: KafkaMessage[] = [];
-    const dlt: Consumer = kafka.consumer({ groupId: `${config.groupId}-dlt-reader`, maxWaitTimeInMs: 100 });
+    const client = await openKafkaFixture(config);
     try {
-      await producer.connect();
+      const reader = await client.directives();
       const wrongEndpoint = { ...signal.park(tenant, 'call-poison'), parker: { userId: 'alice@fabrikam.com', endpoint: 'fax-machine' } };
       const poison: { value: Buffer | null; reason: string; path: string; headers?: Record<string, string> }[] = [
         { value: Buffer.from('{"type": "park.requested", "eventId": '), reason: 'invalid-json', path: '$' },
@@ -67,13 +60,10 @@ describe.skipIf(!available)('dead letters', () => {
         { value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), reason: 'invalid-json', path: '$' },
       ];
       const good = signal.park(tenant, 'call-poison');
-      const [sent] = await producer.send({
-        topic: config.signalingTopic,
-        messages: [
-          ...poison.map(({ value, headers }) => ({ key: 'call-poison', value, ...(headers ? { headers } : {}) })),
-          { key: 'call-poison', value: JSON.stringify(good) },
-        ],
-      });
+      const [sent] = await client.send([
+        ...poison.map(({ value, headers }) => ({ key: 'call-poison', value, ...(headers ? { headers } : {}) })),
+        { key: 'call-poison', value: JSON.stringify(good) },
+      ]);
 
       // The call behind the poison is parked all the same.
       await eventually('the good record behind the poison to be handled', () => reader.typesAbout('call-poison').includes('hold-caller'));
@@ -81,9 +71,7 @@ describe.skipIf(!available)('dead letters', () => {
       expect(events.map((event) => (event.metadata as { commandId: string }).commandId)).toContain(good.eventId);
       expect(events.filter((event) => event.type === 'Parked')).toHaveLength(1);
 
-      await dlt.connect();
-      await dlt.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
-      await dlt.run({ eachMessage: async ({ message }) => void deadLetters.push(message) });
+      const deadLetters = (await client.deadLetters()).received;
       await eventually('five dead letters', () => deadLetters.length >= poison.length);
       expect(deadLetters).toHaveLength(poison.length);
 
@@ -107,9 +95,7 @@ describe.skipIf(!available)('dead letters', () => {
       expect(exposition).toContain('callpark_kafka_dead_letters_total{reason="invalid-json"} 2');
       expect(exposition).toContain('callpark_kafka_dead_letters_total{reason="unknown-type"} 1');
     } finally {
-      await dlt.disconnect();
-      await reader.stop();
-      await producer.disconnect();
+      await client.close();
     }
   });
 });
@@ -152,36 +138,25 @@ describe.skipIf(!available)('dead letters: commands the store can never take', (
   });
 
   it('sends a command refused for a reason no retry changes to the dead-letter topic with the reason, and records the rest of its lane', async () => {
-    const kafka = testKafka(config.brokers);
-    const producer = testProducer(kafka);
-    const reader = await DirectiveReader.start(kafka, config.directivesTopic);
-    const deadLetters: KafkaMessage[] = [];
-    const dlt: Consumer = kafka.consumer({ groupId: `${config.groupId}-dlt-reader`, maxWaitTimeInMs: 100 });
+    const client = await openKafkaFixture(config);
     try {
-      await producer.connect();
+      const reader = await client.directives();
       const [before, after] = [signal.park(tenant, 'call-before'), signal.park(tenant, 'call-after')];
       // One key, so one partition and one lane: the refused command sits between two good ones.
-      await producer.send({
-        topic: config.signalingTopic,
-        messages: [before, unrecordable, after].map((message) => ({ key: tenant, value: JSON.stringify(message) })),
-      });
+      await client.send([before, unrecordable, after].map((message) => ({ key: tenant, value: JSON.stringify(message) })));
       await eventually('the record behind the refused one to be handled', () => reader.typesAbout('call-after').includes('hold-caller'));
       expect(reader.typesAbout('call-before')).toContain('hold-caller');
       const parked = (await tenantEvents(stores.store, tenant)).filter((event) => event.type === 'Parked').map((event) => (event.data as { callId: string }).callId);
       expect(parked.sort()).toEqual(['call-after', 'call-before']);
 
-      await dlt.connect();
-      await dlt.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
-      await dlt.run({ eachMessage: async ({ message }) => void deadLetters.push(message) });
+      const deadLetters = (await client.deadLetters()).received;
       await eventually('the dead letter', () => deadLetters.length >= 1);
       const letter = readDeadLetter(deadLetters[0]!.headers)!;
       expect(letter.reason).toBe('unrecordable');
       expect(letter.error).toMatch(/maximum append size/);
       expect(JSON.parse(deadLetters[0]!.value!.toString())).toMatchObject({ eventId: unrecordable.eventId });
     } finally {
-      await dlt.disconnect();
-      await reader.stop();
-      await producer.disconnect();
+      await client.close();
     }
   });
 });

@@ -11,7 +11,7 @@ import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
 import type { OrbitStateRecord } from '../../adapters/kafka/orbitStatePublisher.js';
 import type { CallParkCommand } from '../../domain/commands.js';
-import { alice, enablePark, eventually, kafkaBrokers, openStores, requireKafka, testKafka, uniqueKafkaConfig, uniqueTenant, type Stores } from './support/kafkaTestKit.js';
+import { alice, enablePark, eventually, kafkaBrokers, openStores, readTopic, requireKafka, testKafka, uniqueKafkaConfig, uniqueTenant, type Stores } from './support/kafkaTestKit.js';
 
 const available = await requireKafka();
 
@@ -21,18 +21,14 @@ interface Received {
 }
 
 /** Every record of the topic, read from the start by a group of its own. */
-const readTopic = async (kafka: Kafka, topic: string, until: (received: readonly Received[]) => boolean): Promise<Received[]> => {
-  const received: Received[] = [];
-  const consumer = kafka.consumer({ groupId: `callpark-test-orbits-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void received.push({ key: message.key!.toString(), record: JSON.parse(message.value!.toString()) as OrbitStateRecord }) });
+const readOrbitStates = async (kafka: Kafka, topic: string, until: (received: readonly Received[]) => boolean): Promise<Received[]> => {
+  const reading = await readTopic(kafka, topic, (message): Received => ({ key: message.key!.toString(), record: JSON.parse(message.value!.toString()) as OrbitStateRecord }));
   try {
-    await eventually('the orbit state records', () => until(received));
+    await eventually('the orbit state records', () => until(reading.received));
   } finally {
-    await consumer.disconnect();
+    await reading.stop();
   }
-  return received;
+  return reading.received;
 };
 
 /** What a phone system knows from the topic alone: the last record of each key. */
@@ -90,7 +86,7 @@ describe.skipIf(!available)('orbit state on a compacted Kafka topic', () => {
     await handle({ type: 'RetrieveCall', commandId: randomUUID(), at: ++now, tenantId: tenant, orbit: '10', retriever: { ...alice, federated: false } });
     await handle({ type: 'SendToFallbackNow', commandId: randomUUID(), at: ++now, tenantId: tenant, sessionId: 'session-call-c', supervisor: 'sam@contoso.com' });
 
-    const received = await readTopic(kafka, config.orbitStateTopic!, (records) => records.length >= 6);
+    const received = await readOrbitStates(kafka, config.orbitStateTopic!, (records) => records.length >= 6);
     const states = statesOf(received.filter(({ record }) => record.orbit.tenantId === tenant));
     const key = (orbit: number) => JSON.stringify([tenant, 'Global', orbit]);
     expect(states.get(key(10))).toMatchObject({ state: 'free', sessionId: 'session-call-a' });
@@ -120,7 +116,7 @@ describe.skipIf(!available)('orbit state on a compacted Kafka topic', () => {
     await handle({ type: 'RingBackFailed', commandId: randomUUID(), at: ++now, tenantId: tenant, callId: 'call-b', cause: 'busy' });
     bridge = start();
     await bridge.started();
-    const received = await readTopic(kafka, config.orbitStateTopic!, (records) => records.length >= 7);
+    const received = await readOrbitStates(kafka, config.orbitStateTopic!, (records) => records.length >= 7);
     await eventually('the publisher to catch up', () => bridge.status().orbitState?.published === 1);
     expect(received).toHaveLength(7);
     // Records of one orbit share a partition: in order, the newest last.

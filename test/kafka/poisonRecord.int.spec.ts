@@ -7,7 +7,7 @@
  * until it advances again.
  */
 import { createHash } from 'node:crypto';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConfig } from '../../adapters/config/config.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
@@ -19,13 +19,11 @@ import {
   enablePark,
   eventually,
   kafkaBrokers,
+  openKafkaFixture,
   openStores,
-  produceSignals,
   requireKafka,
   signal,
   tenantEvents,
-  testKafka,
-  testProducer,
   uniqueKafkaConfig,
   uniqueTenant,
   withAppendHook,
@@ -82,26 +80,20 @@ describe.skipIf(!available)('a record whose dead letter would be too big', () =>
   });
 
   it('is dead-lettered within the maximum message size, and the partition flows on', { timeout: 120_000 }, async () => {
-    const kafka = testKafka(config.brokers);
-    const producer = testProducer(kafka);
-    const deadLetters: KafkaMessage[] = [];
-    const dlt: Consumer = kafka.consumer({ groupId: `${config.groupId}-dlt-reader`, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * BROKER_MAX_MESSAGE_BYTES });
+    const client = await openKafkaFixture(config);
     try {
-      await producer.connect();
       const manyIssues = parkWithUnknownFields(tenant, 'call-many-issues', 12_000);
       expect(manyIssues.length).toBeGreaterThan(300_000);
       // Bytes that alone fill a record batch: whatever the headers, the copy cannot carry them all.
       const huge = Buffer.alloc(BROKER_MAX_MESSAGE_BYTES - 600, 'x');
-      await producer.send({ topic: config.signalingTopic, messages: [{ key: 'call-many-issues', value: manyIssues, headers: { 'trace-id': 'poison-1' } }] });
-      await producer.send({ topic: config.signalingTopic, messages: [{ key: 'call-huge', value: huge }] });
+      await client.send([{ key: 'call-many-issues', value: manyIssues, headers: { 'trace-id': 'poison-1' } }]);
+      await client.send([{ key: 'call-huge', value: huge }]);
       const parks = Array.from({ length: 40 }, (_, call) => signal.park(tenant, `call-behind-${call}`));
-      await produceSignals(producer, config.signalingTopic, parks);
+      await client.signal(parks);
 
       await eventually('every park behind the poison to be recorded', async () => (await tenantEvents(stores.store, tenant)).filter((event) => event.type === 'Parked').length === parks.length, 60_000, 100);
 
-      await dlt.connect();
-      await dlt.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
-      await dlt.run({ eachMessage: async ({ message }) => void deadLetters.push(message) });
+      const deadLetters = (await client.deadLetters({ maxBytesPerPartition: 4 * BROKER_MAX_MESSAGE_BYTES })).received;
       await eventually('two dead letters', () => deadLetters.length >= 2);
       expect(deadLetters).toHaveLength(2);
       for (const record of deadLetters) expect(batchBytes(record)).toBeLessThan(BROKER_MAX_MESSAGE_BYTES);
@@ -130,8 +122,7 @@ describe.skipIf(!available)('a record whose dead letter would be too big', () =>
 
       expect(await bridge.ready()).toBe(true);
     } finally {
-      await dlt.disconnect();
-      await producer.disconnect();
+      await client.close();
     }
   });
 });
@@ -172,11 +163,10 @@ describe.skipIf(!available)('a signaling partition that cannot advance', () => {
   });
 
   it('makes the bridge not ready, naming the partition and why, until it advances', async () => {
-    const producer = testProducer(testKafka(config.brokers));
-    await producer.connect();
+    const client = await openKafkaFixture(config);
     try {
       await eventually('the bridge to be ready', () => bridge.ready());
-      await produceSignals(producer, config.signalingTopic, [signal.park(tenant, 'call-stuck')]);
+      await client.signal([signal.park(tenant, 'call-stuck')]);
 
       await eventually('the bridge to say the partition is stuck', async () => !(await bridge.ready()));
       const health = await bridge.health();
@@ -193,7 +183,7 @@ describe.skipIf(!available)('a signaling partition that cannot advance', () => {
       expect(bridge.status().consumer.stalled).toEqual([]);
       expect(await metrics.render()).toMatch(/callpark_kafka_stalled_partitions 0\b/);
     } finally {
-      await producer.disconnect();
+      await client.close();
     }
   });
 });

@@ -8,25 +8,21 @@ import type { KafkaConfig } from '../../adapters/config/config.js';
 import { CommandHandler } from '../../adapters/commands/commandHandler.js';
 import { startKafkaBridge, type KafkaBridge } from '../../adapters/kafka/bridge.js';
 import { silentLogger } from '../../adapters/kafka/bridgeLogger.js';
-import { directiveIdFor } from '../../adapters/kafka/directiveRecord.js';
 import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
-import { directivesFor } from '../../domain/directives.js';
-import { fromStoredForm } from '../../domain/storedForm/storedEvent.js';
 import { SqliteReadStore } from '../../projections/sqliteReadStore.js';
 import {
-  DirectiveReader,
   enablePark,
   eventsPerCommand,
   eventually,
+  expectedDirectiveIds,
   kafkaBrokers,
+  openKafkaFixture,
   openStores,
   parkThenHangUp,
   requireKafka,
-  tenantEvents,
-  testKafka,
-  testProducer,
   uniqueKafkaConfig,
   uniqueTenant,
+  type KafkaFixture,
   type Stores,
 } from './support/kafkaTestKit.js';
 
@@ -41,6 +37,7 @@ describe.skipIf(!available)('a rebalance in the middle of a stream', () => {
   let first: Stores;
   let second: { store: SqliteEventStore; readStore: SqliteReadStore } | undefined;
   const bridges: KafkaBridge[] = [];
+  let client: KafkaFixture | undefined;
 
   const bridgeOn = (store: SqliteEventStore, readStore: SqliteReadStore, name: string): KafkaBridge => {
     const bridge = startKafkaBridge({
@@ -64,6 +61,7 @@ describe.skipIf(!available)('a rebalance in the middle of a stream', () => {
   });
 
   afterAll(async () => {
+    await client?.close();
     for (const bridge of bridges) await bridge.stop();
     await second?.readStore.close();
     await second?.store.close();
@@ -73,14 +71,12 @@ describe.skipIf(!available)('a rebalance in the middle of a stream', () => {
   it('loses nothing and doubles nothing when the partitions move between instances', async () => {
     const a = bridgeOn(first.store, first.readStore, 'a');
     await a.started();
-    const kafka = testKafka(config.brokers);
-    const producer = testProducer(kafka);
-    await producer.connect();
+    const kafka = (client = await openKafkaFixture(config));
 
     const stream = parkThenHangUp(tenants, CALLS);
     const producing = (async () => {
       for (const message of stream) {
-        await producer.send({ topic: config.signalingTopic, messages: [{ key: message.callId, value: JSON.stringify(message) }] });
+        await kafka.signal([message]);
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
     })();
@@ -96,7 +92,6 @@ describe.skipIf(!available)('a rebalance in the middle of a stream', () => {
     await eventually('two thirds of the stream to be handled', () => a.status().consumer.handled + b.status().consumer.handled >= (2 * stream.length) / 3, 60_000);
     await a.stop();
     await producing;
-    await producer.disconnect();
 
     const commandIds = stream.map((message) => message.eventId);
     await eventually(
@@ -112,22 +107,9 @@ describe.skipIf(!available)('a rebalance in the middle of a stream', () => {
     expect(commandIds.filter((id) => counts.get(id) !== 1)).toEqual([]);
     expect(b.status().consumer.assigned).toHaveLength(6);
 
-    const expected = new Set<string>();
-    for (const tenant of tenants) {
-      for (const recorded of await tenantEvents(first.store, tenant)) {
-        const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);
-        if (decoded._tag === 'Left') throw decoded.left;
-        directivesFor(decoded.right.event).forEach((_, index) => expected.add(directiveIdFor(recorded.id, index)));
-      }
-    }
-    const reader = await DirectiveReader.start(kafka, config.directivesTopic);
-    try {
-      await eventually('every directive to be published', () => new Set(reader.received.map(({ message }) => message.directiveId)).size >= expected.size, 60_000, 250);
-      const published = new Set(reader.received.map(({ message }) => message.directiveId));
-      expect([...expected].filter((id) => !published.has(id))).toEqual([]);
-      expect([...published].filter((id) => !expected.has(id))).toEqual([]);
-    } finally {
-      await reader.stop();
-    }
+    const expected = await expectedDirectiveIds(first.store, tenants);
+    const reader = await kafka.directives();
+    await eventually('every directive to be published', () => reader.directiveIds().size >= expected.size, 60_000, 250);
+    expect(reader.directiveIds()).toEqual(expected);
   });
 });

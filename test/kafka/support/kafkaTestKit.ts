@@ -1,25 +1,31 @@
 /**
  * What the Kafka suites share: the broker (from the global setup), topics and groups of their
  * own for each run, stores in a temporary folder, signaling messages written out as the media
- * tier would send them, and a reader of the directives topic.
+ * tier would send them, and a test's side of the broker (`openKafkaFixture`): its producer, the
+ * topics made before a bridge starts, and readers of the directives and dead-letter topics.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer, type ConsumerConfig, type IHeaders, type KafkaMessage, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { inject } from 'vitest';
 import { CommandHandler } from '../../../adapters/commands/commandHandler.js';
 import type { KafkaConfig } from '../../../adapters/config/config.js';
-import { DirectiveMessage } from '../../../adapters/kafka/directiveRecord.js';
+import { silentLogger } from '../../../adapters/kafka/bridgeLogger.js';
+import { DirectiveMessage, directiveIdFor } from '../../../adapters/kafka/directiveRecord.js';
+import { createKafka } from '../../../adapters/kafka/kafkaClient.js';
+import { defaultTopicLayout, ensureTopics, type TopicLayout } from '../../../adapters/kafka/topics.js';
 import { SqliteEventStore } from '../../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import { callParkStream } from '../../../domain/callPark.js';
 import { decode } from '../../../domain/codec/codec.js';
+import { directivesFor } from '../../../domain/directives.js';
 import type { Party } from '../../../domain/commands.js';
 import type { EventStore, RecordedEvent } from '../../../domain/eventStore.js';
 import type { PolicySettingsChange } from '../../../domain/parkPolicy.js';
 import type { SignalingMessage } from '../../../domain/signaling.js';
+import { fromStoredForm } from '../../../domain/storedForm/storedEvent.js';
 import type * as t from 'io-ts/lib/index.js';
 import { SqliteReadStore } from '../../../projections/sqliteReadStore.js';
 import { requireService, tcpAnswers } from '../../support/services.js';
@@ -68,7 +74,7 @@ export const uniqueKafkaConfig = (brokers: string, label: string): KafkaConfig =
 export const testKafka = (brokers: string | readonly string[], clientId = `callpark-test-${randomUUID()}`): Kafka =>
   new Kafka({ clientId, brokers: typeof brokers === 'string' ? brokers.split(',') : [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2_000 } });
 
-export const testProducer = (kafka: Kafka): Producer => kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+const testProducer = (kafka: Kafka): Producer => kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
 
 /** A temporary folder with an event store, a read store and a handler on SQLite files. */
 export interface Stores {
@@ -158,10 +164,28 @@ export const parkThenHangUp = (tenants: readonly string[], calls: number, lag = 
   return stream;
 };
 
-/** Produce signaling messages keyed by Call-ID; answers each record's partition and offset. */
-export const produceSignals = async (producer: Producer, topic: string, messages: readonly SignalingRecord[]): Promise<{ partition: number; offset: string }[]> => {
-  const results = await producer.send({ topic, messages: messages.map((message) => ({ key: message.callId, value: JSON.stringify(message) })) });
-  return results.map((result) => ({ partition: result.partition, offset: result.baseOffset ?? '' }));
+/** Signaling messages as records of the signaling topic: keyed by Call-ID, the JSON the media tier sends. */
+export const signalingRecords = (messages: readonly SignalingRecord[]): Message[] => messages.map((message) => ({ key: message.callId, value: JSON.stringify(message) }));
+
+/** What a topic reader has received, in order, until it is stopped. */
+export interface TopicReading<T> {
+  readonly received: T[];
+  stop(): Promise<void>;
+}
+
+/** Every record of a topic, read from the beginning by a group of its own, each made into a T by `read`. */
+export const readTopic = async <T>(
+  kafka: Kafka,
+  topic: string,
+  read: (message: KafkaMessage, partition: number) => T,
+  consumer: Partial<ConsumerConfig> = {},
+): Promise<TopicReading<T>> => {
+  const received: T[] = [];
+  const reader: Consumer = kafka.consumer({ groupId: `callpark-test-reader-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false, ...consumer });
+  await reader.connect();
+  await reader.subscribe({ topics: [topic], fromBeginning: true });
+  await reader.run({ eachMessage: async ({ partition, message }) => void received.push(read(message, partition)) });
+  return { received, stop: () => reader.disconnect() };
 };
 
 export interface ReceivedDirective {
@@ -173,24 +197,22 @@ export interface ReceivedDirective {
   readonly receivedAt: number;
 }
 
+const receivedDirective = (message: KafkaMessage, partition: number): ReceivedDirective => {
+  const decoded = decode(DirectiveMessage, JSON.parse(message.value?.toString() ?? 'null'));
+  if (E.isLeft(decoded)) throw new Error(`a directive that does not decode: ${decoded.left.message}`);
+  return { message: decoded.right, key: message.key?.toString(), partition, offset: message.offset, headers: message.headers ?? {}, receivedAt: Date.now() };
+};
+
 /** Everything published on a directives topic, read from the beginning by a group of its own. */
 export class DirectiveReader {
-  readonly received: ReceivedDirective[] = [];
-  private constructor(private readonly consumer: Consumer) {}
+  private constructor(private readonly reading: TopicReading<ReceivedDirective>) {}
 
   static async start(kafka: Kafka, topic: string): Promise<DirectiveReader> {
-    const consumer = kafka.consumer({ groupId: `callpark-test-reader-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-    const reader = new DirectiveReader(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const decoded = decode(DirectiveMessage, JSON.parse(message.value?.toString() ?? 'null'));
-        if (E.isLeft(decoded)) throw new Error(`a directive that does not decode: ${decoded.left.message}`);
-        reader.received.push({ message: decoded.right, key: message.key?.toString(), partition, offset: message.offset, headers: message.headers ?? {}, receivedAt: Date.now() });
-      },
-    });
-    return reader;
+    return new DirectiveReader(await readTopic(kafka, topic, receivedDirective));
+  }
+
+  get received(): readonly ReceivedDirective[] {
+    return this.reading.received;
   }
 
   /** The directives about one call, in the order received. */
@@ -202,10 +224,83 @@ export class DirectiveReader {
     return this.about(callId).map((message) => message.directive.type);
   }
 
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
+  /** The ids of the directives received, each once however often it came. */
+  directiveIds(): Set<string> {
+    return new Set(this.received.map(({ message }) => message.directiveId));
+  }
+
+  stop(): Promise<void> {
+    return this.reading.stop();
   }
 }
+
+/**
+ * A test's side of the broker, for the topics of `config`: a client and a connected producer of
+ * its own, and the readers it started; `close()` stops them all.
+ */
+export interface KafkaFixture {
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  /** Signaling messages to the signaling topic, in one send; each record's partition and offset. */
+  signal(messages: readonly SignalingRecord[]): Promise<{ partition: number; offset: string }[]>;
+  /** Records as they are (poison, other keys) to the signaling topic, in one send. */
+  send(messages: Message[]): Promise<RecordMetadata[]>;
+  /** A reader of the directives topic from its beginning. */
+  directives(): Promise<DirectiveReader>;
+  /** A reader of the dead-letter topic from its beginning. */
+  deadLetters(consumer?: Partial<ConsumerConfig>): Promise<TopicReading<KafkaMessage>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Open a fixture on the broker of `config`. With `topics`, the bridge's topics are created first,
+ * with that layout, so that records can wait on them before any bridge starts.
+ */
+export const openKafkaFixture = async (config: KafkaConfig, options: { readonly topics?: Partial<TopicLayout> } = {}): Promise<KafkaFixture> => {
+  if (options.topics) {
+    const admin = createKafka(config, silentLogger).admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, config, { ...defaultTopicLayout, ...options.topics }, silentLogger);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  const kafka = testKafka(config.brokers);
+  const producer = testProducer(kafka);
+  await producer.connect();
+  const readers: { stop(): Promise<void> }[] = [];
+  const started = <R extends { stop(): Promise<void> }>(reader: R): R => {
+    readers.push(reader);
+    return reader;
+  };
+  const send = (messages: Message[]) => producer.send({ topic: config.signalingTopic, messages });
+  return {
+    kafka,
+    producer,
+    send,
+    signal: async (messages) => (await send(signalingRecords(messages))).map((result) => ({ partition: result.partition, offset: result.baseOffset ?? '' })),
+    directives: async () => started(await DirectiveReader.start(kafka, config.directivesTopic)),
+    deadLetters: async (consumer = {}) => started(await readTopic(kafka, config.deadLetterTopic, (message) => message, consumer)),
+    close: async () => {
+      for (const reader of readers.splice(0)) await reader.stop();
+      await producer.disconnect();
+    },
+  };
+};
+
+/** The ids of the directives the tenants' stored events call for: what the directives topic must hold, each at least once. */
+export const expectedDirectiveIds = async (store: EventStore, tenantIds: readonly string[]): Promise<Set<string>> => {
+  const expected = new Set<string>();
+  for (const tenantId of tenantIds) {
+    for (const recorded of await tenantEvents(store, tenantId)) {
+      const decoded = fromStoredForm(recorded.type, recorded.data, recorded.metadata);
+      if (E.isLeft(decoded)) throw decoded.left;
+      directivesFor(decoded.right.event).forEach((_, index) => expected.add(directiveIdFor(recorded.id, index)));
+    }
+  }
+  return expected;
+};
 
 /** Wait until `condition` holds, or fail saying what was awaited. */
 export const eventually = async (what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000, everyMs = 50): Promise<void> => {
