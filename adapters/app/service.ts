@@ -53,6 +53,8 @@ export interface RunningService {
   readonly http: FastifyInstance;
   /** The leases this instance holds now: the work it runs of what several instances share. */
   leases(): readonly string[];
+  /** Call `listener` each time this instance takes or loses a lease; answers the function that stops the calls. */
+  onLeasesChanged(listener: () => void): () => void;
   /** Stop accepting, finish what is in flight, close the stores. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -148,6 +150,10 @@ export const startService = async (config: Config, options: ServiceOptions = {})
   });
   await leases.started();
   const leasesHeld = (): readonly string[] => [...leases.held(), ...readSide.leasesHeld()];
+  const onLeasesChanged = (listener: () => void): (() => void) => {
+    const stops = [leases.onChange(() => listener()), readSide.onLeasesChanged(listener)];
+    return () => stops.forEach((stop) => stop());
+  };
   metrics.useLeaseSource(() => [schedulerLease, ...runners.map((runner) => projectionLease(runner.build))].map((lease) => ({ lease, held: leasesHeld().includes(lease) })));
 
   const kafka: KafkaBridge | undefined = config.kafka
@@ -223,5 +229,5 @@ export const startService = async (config: Config, options: ServiceOptions = {})
       logger.info('stopped');
     })());
 
-  return { url: address, port, ...(adminTokenFile ? { adminTokenFile } : {}), logger, handler, eventStore, readStore, runners, http, leases: leasesHeld, stop };
+  return { url: address, port, ...(adminTokenFile ? { adminTokenFile } : {}), logger, handler, eventStore, readStore, runners, http, leases: leasesHeld, onLeasesChanged, stop };
 };

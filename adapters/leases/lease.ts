@@ -21,6 +21,11 @@ export interface Leases {
   hold(name: string, work: LeasedWork): void;
   /** The names of the leases this instance holds now. */
   held(): readonly string[];
+  /**
+   * Tell `listener` the leases held each time this instance has taken one (its work started) or
+   * lost some (their work stopped); answers the function that stops telling it.
+   */
+  onChange(listener: (held: readonly string[]) => void): () => void;
   /** Stop every piece of work and give every lease up. */
   close(): Promise<void>;
 }
@@ -33,12 +38,28 @@ export interface LeaseLog {
 
 export const silentLeaseLog: LeaseLog = { info: () => undefined, warn: () => undefined };
 
+/** Who listens to the changes of a Leases (`onChange`). */
+export class LeaseListeners {
+  private readonly listeners = new Set<(held: readonly string[]) => void>();
+
+  add(listener: (held: readonly string[]) => void): () => void {
+    const own = (held: readonly string[]): void => listener(held);
+    this.listeners.add(own);
+    return () => void this.listeners.delete(own);
+  }
+
+  tell(held: readonly string[]): void {
+    for (const listener of [...this.listeners]) listener(held);
+  }
+}
+
 /**
  * The embedded deployment: one instance owns its data folder, so it holds every lease from the
  * start. `hold` starts the work at once; a failure to start is the caller's (as before leases).
  */
 export class SoleLeases implements Leases {
   private readonly works = new Map<string, LeasedWork>();
+  private readonly listeners = new LeaseListeners();
 
   hold(name: string, work: LeasedWork): void {
     this.works.set(name, work);
@@ -47,14 +68,20 @@ export class SoleLeases implements Leases {
   /** Start every piece of work; rejects with the first one's failure. */
   async startAll(): Promise<void> {
     for (const work of this.works.values()) await work.start();
+    this.listeners.tell(this.held());
   }
 
   held(): readonly string[] {
     return [...this.works.keys()];
   }
 
+  onChange(listener: (held: readonly string[]) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
   async close(): Promise<void> {
     for (const work of this.works.values()) await work.stop();
     this.works.clear();
+    this.listeners.tell([]);
   }
 }

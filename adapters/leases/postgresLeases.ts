@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { silentLeaseLog, type LeasedWork, type LeaseLog, type Leases } from './lease.js';
+import { LeaseListeners, silentLeaseLog, type LeasedWork, type LeaseLog, type Leases } from './lease.js';
 
 export interface PostgresLeasesOptions {
   readonly connectionString: string;
@@ -52,6 +52,7 @@ export class PostgresLeases implements Leases {
   private readonly retryMs: number;
   private readonly checkTimeoutMs: number;
   private readonly log: LeaseLog;
+  private readonly listeners = new LeaseListeners();
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> = Promise.resolve();
@@ -71,6 +72,10 @@ export class PostgresLeases implements Leases {
 
   held(): readonly string[] {
     return [...this.entries.values()].filter((entry) => entry.held).map((entry) => entry.name);
+  }
+
+  onChange(listener: (held: readonly string[]) => void): () => void {
+    return this.listeners.add(listener);
   }
 
   /** Resolves after one more try for every lease. */
@@ -123,6 +128,7 @@ export class PostgresLeases implements Leases {
         this.log.info({ lease: entry.name }, 'lease taken: starting its work');
         try {
           await entry.work.start();
+          this.listeners.tell(this.held());
         } catch (error) {
           entry.held = false;
           await client.query({ text: 'SELECT pg_advisory_unlock($1::bigint)', values: [entry.key] });
@@ -162,6 +168,7 @@ export class PostgresLeases implements Leases {
       entry.held = false;
       await entry.work.stop().catch((error: unknown) => this.log.warn({ lease: entry.name, err: error }, 'the work of a lost lease failed to stop'));
     }
+    if (held.length > 0) this.listeners.tell(this.held());
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);

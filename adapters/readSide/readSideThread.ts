@@ -101,6 +101,7 @@ export class ReadSideThread {
   private readonly appends = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   private gone: string | undefined;
   private leases: readonly string[] = [];
+  private readonly leaseListeners = new Set<() => void>();
   private stopping: Promise<void> | undefined;
   private onStopped: (() => void) | undefined;
 
@@ -122,7 +123,9 @@ export class ReadSideThread {
       const byBuild = new Map(this.runners.map((runner) => [runner.build, runner]));
       const report = (statuses: readonly RunnerStatus[], leases: readonly string[]): void => {
         for (const status of statuses) byBuild.get(status.build)?.reported(status);
+        const changed = leases.length !== this.leases.length || leases.some((lease, index) => lease !== this.leases[index]);
         this.leases = leases;
+        if (changed) for (const listener of [...this.leaseListeners]) listener();
       };
       this.worker.on('message', (message: FromReadSide) => {
         switch (message.kind) {
@@ -165,9 +168,16 @@ export class ReadSideThread {
     });
   }
 
-  /** The projections' leases this instance holds (as of the thread's last report, at most a second old). */
+  /** The projections' leases this instance holds (as of the thread's last report: at once when one is taken or lost, else at most a second old). */
   leasesHeld(): readonly string[] {
     return this.leases;
+  }
+
+  /** Call `listener` each time the projections' leases held here change; answers the function that stops the calls. */
+  onLeasesChanged(listener: () => void): () => void {
+    const own = (): void => listener();
+    this.leaseListeners.add(own);
+    return () => void this.leaseListeners.delete(own);
   }
 
   /** Whether this instance runs the runner of `build` (holds its lease). */

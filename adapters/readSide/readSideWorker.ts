@@ -77,6 +77,8 @@ const run = async (): Promise<void> => {
     );
   }
   const reporting = setInterval(() => post({ kind: 'statuses', statuses: statuses(), leases: leases.held() }), STATUS_EVERY_MS);
+  // A lease taken or lost is reported at once, not at the next round.
+  const unlisten = leases.onChange((held) => post({ kind: 'statuses', statuses: statuses(), leases: held }));
   let stopped = false;
   void (async () => {
     // Wake the subscriptions whenever the main thread has appended (see ReadSideWorkerData.appends).
@@ -117,6 +119,7 @@ const run = async (): Promise<void> => {
       case 'stop':
         stopped = true;
         clearInterval(reporting);
+        unlisten();
         void (async () => {
           try {
             await leases.close();

@@ -20,10 +20,18 @@ const TOKEN = 'cluster-admin-token-0123456789abcdef';
 
 const allLeases = (service: RunningService): string[] => ['ring-back-scheduler', ...service.runners.map((runner) => `projection:${runner.build}`)].sort();
 
-/** Resolves once `check` holds, looking again after each turn of a short wait (bounded by the test's timeout). */
-const eventually = async (check: () => boolean): Promise<void> => {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 50));
-};
+/** Resolves once `check` holds: now, or after one of the services took or lost a lease (bounded by the test's timeout). */
+const leasesSettle = (services: readonly RunningService[], check: () => boolean): Promise<void> =>
+  new Promise((resolve) => {
+    const stops: (() => void)[] = [];
+    const look = (): void => {
+      if (!check()) return;
+      for (const stop of stops.splice(0)) stop();
+      resolve();
+    };
+    stops.push(...services.map((service) => service.onLeasesChanged(look)));
+    look();
+  });
 
 describe.skipIf(!available)('several instances on one deployment', () => {
   const schema = `cluster_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
@@ -57,7 +65,7 @@ describe.skipIf(!available)('several instances on one deployment', () => {
     });
 
   it('runs each shared piece of work on exactly one instance', async () => {
-    await eventually(() => [...a.leases(), ...b.leases()].length >= allLeases(a).length);
+    await leasesSettle([a, b], () => [...a.leases(), ...b.leases()].length >= allLeases(a).length);
     const held = [...a.leases(), ...b.leases()].sort();
     expect(held).toEqual(allLeases(a));
     const metrics = await (await call(b, 'GET', '/metrics')).text();
@@ -107,7 +115,7 @@ describe.skipIf(!available)('several instances on one deployment', () => {
     const leaving = a.leases().length > 0 ? a : b;
     const staying = leaving === a ? b : a;
     await leaving.stop();
-    await eventually(() => staying.leases().length === allLeases(staying).length);
+    await leasesSettle([staying], () => staying.leases().length === allLeases(staying).length);
     expect([...staying.leases()].sort()).toEqual(allLeases(staying));
     const ready = await call(staying, 'GET', '/readyz');
     expect(ready.status).toBe(200);

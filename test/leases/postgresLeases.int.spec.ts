@@ -86,6 +86,37 @@ describe.skipIf(!available)('PostgreSQL leases', () => {
     expect(b.held()).toEqual(['projection:audit']);
   });
 
+  it('tells who listens when it takes a lease and when it loses it, and no more once told to stop', async () => {
+    const namespace = randomUUID();
+    const [a, b] = [leasesOn(namespace), leasesOn(namespace)];
+    const told: { by: string; held: readonly string[] }[] = [];
+    const nextChange = (leases: PostgresLeases, by: string): Promise<readonly string[]> =>
+      new Promise((resolve) => {
+        const stop = leases.onChange((held) => {
+          stop();
+          told.push({ by, held });
+          resolve(held);
+        });
+      });
+    const ignored = a.onChange(() => told.push({ by: 'a, no longer listened to', held: [] }));
+    ignored();
+
+    const aTakes = nextChange(a, 'a');
+    a.hold('projection:audit', new Recorded());
+    a.hold('ring-back-scheduler', new Recorded());
+    expect(await aTakes).toEqual(['projection:audit']);
+    const aTakesMore = nextChange(a, 'a');
+    expect(await aTakesMore).toEqual(['projection:audit', 'ring-back-scheduler']);
+
+    const bTakes = nextChange(b, 'b');
+    b.hold('ring-back-scheduler', new Recorded());
+    const aLoses = nextChange(a, 'a');
+    await a.close();
+    expect(await aLoses).toEqual([]);
+    expect(await bTakes).toEqual(['ring-back-scheduler']);
+    expect(told.map(({ by }) => by)).toEqual(['a', 'a', 'a', 'b']);
+  });
+
   it('keeps leases of other names and other namespaces apart', async () => {
     const namespace = randomUUID();
     const [a, b, c] = [leasesOn(namespace), leasesOn(namespace), leasesOn(randomUUID())];
