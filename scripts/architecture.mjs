@@ -1,6 +1,7 @@
 // The layout's rules, checked from the sources (run by `npm run lint`):
 // 1. No import circle between folders: the folder graph (a file's folder imports another's when one
-//    of its files imports one of the other's) has no cycle, so every dependency runs one way.
+//    of its files imports one of the other's) has no cycle, so every dependency runs one way; nor
+//    between files, type-only imports included.
 // 2. No dead code behind an export: every name a source file of domain/, projections/ or adapters/
 //    exports is imported by some other file (the tests count) or used in its own file.
 // 3. The application layer (adapters/commands/) stays readable: a file above 300 lines says why in
@@ -79,39 +80,51 @@ const parse = (file) => {
 const parsed = new Map(everything.map((file) => [file, parse(file)]));
 const problems = [];
 
-// 1. Folder cycles.
+// 1. Import circles, between folders and between files (a type-only import counts: it still
+//    ties the two files' meanings together).
+/** The strongly connected components of more than one node (Tarjan), each a circle. */
+const circles = (nodes, edges) => {
+  let index = 0;
+  const indices = new Map(), low = new Map(), stack = [], onStack = new Set(), components = [];
+  const strongConnect = (node) => {
+    indices.set(node, index); low.set(node, index); index += 1;
+    stack.push(node); onStack.add(node);
+    for (const next of edges.get(node)?.keys() ?? []) {
+      if (!indices.has(next)) { strongConnect(next); low.set(node, Math.min(low.get(node), low.get(next))); }
+      else if (onStack.has(next)) low.set(node, Math.min(low.get(node), indices.get(next)));
+    }
+    if (low.get(node) === indices.get(node)) {
+      const component = [];
+      let member;
+      do { member = stack.pop(); onStack.delete(member); component.push(member); } while (member !== node);
+      if (component.length > 1) components.push(component);
+    }
+  };
+  for (const node of nodes) if (!indices.has(node)) strongConnect(node);
+  return components.map((component) => {
+    const inside = new Set(component);
+    return { component, examples: component.flatMap((from) => [...(edges.get(from) ?? [])].filter(([to]) => inside.has(to)).map(([, example]) => `    ${example}`)) };
+  });
+};
 const folderOf = (file) => posix.dirname(file);
-const edges = new Map(); // folder → Map(folder → example)
+const folderEdges = new Map(); // folder → Map(folder → example)
+const fileEdges = new Map(); // file → Map(file → example)
 for (const file of sources) {
   for (const { target } of parsed.get(file).imports) {
+    if (target === file) continue;
+    if (!fileEdges.has(file)) fileEdges.set(file, new Map());
+    fileEdges.get(file).set(target, `${file} → ${target}`);
     const [from, to] = [folderOf(file), folderOf(target)];
     if (from === to) continue;
-    if (!edges.has(from)) edges.set(from, new Map());
-    if (!edges.get(from).has(to)) edges.get(from).set(to, `${file} → ${target}`);
+    if (!folderEdges.has(from)) folderEdges.set(from, new Map());
+    if (!folderEdges.get(from).has(to)) folderEdges.get(from).set(to, `${file} → ${target}`);
   }
 }
-// Tarjan's strongly connected components.
-let index = 0;
-const indices = new Map(), low = new Map(), stack = [], onStack = new Set(), components = [];
-const strongConnect = (folder) => {
-  indices.set(folder, index); low.set(folder, index); index += 1;
-  stack.push(folder); onStack.add(folder);
-  for (const next of edges.get(folder)?.keys() ?? []) {
-    if (!indices.has(next)) { strongConnect(next); low.set(folder, Math.min(low.get(folder), low.get(next))); }
-    else if (onStack.has(next)) low.set(folder, Math.min(low.get(folder), indices.get(next)));
-  }
-  if (low.get(folder) === indices.get(folder)) {
-    const component = [];
-    let member;
-    do { member = stack.pop(); onStack.delete(member); component.push(member); } while (member !== folder);
-    if (component.length > 1) components.push(component);
-  }
-};
-for (const folder of new Set(sources.map(folderOf))) if (!indices.has(folder)) strongConnect(folder);
-for (const component of components) {
-  const inside = new Set(component);
-  const examples = component.flatMap((from) => [...(edges.get(from) ?? [])].filter(([to]) => inside.has(to)).map(([, example]) => `    ${example}`));
+for (const { component, examples } of circles(new Set(sources.map(folderOf)), folderEdges)) {
   problems.push(`Import circle between folders ${component.join(', ')}:\n${examples.join('\n')}`);
+}
+for (const { component, examples } of circles(sources, fileEdges)) {
+  problems.push(`Import circle between files ${component.join(', ')}:\n${examples.join('\n')}`);
 }
 
 // 2. Dead exports.
@@ -146,4 +159,4 @@ if (problems.length > 0) {
   console.error(`\n${problems.length} layout problem(s) (scripts/architecture.mjs).`);
   process.exit(1);
 }
-console.log(`Layout: ${new Set(sources.map(folderOf)).size} folders, no import circle; ${sources.length} source files, no dead export.`);
+console.log(`Layout: ${new Set(sources.map(folderOf)).size} folders and ${sources.length} source files, no import circle between them, no dead export.`);

@@ -4,10 +4,9 @@
  * for the tenant of the path. A command's id is the Idempotency-Key header, or a fresh one.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import * as t from 'io-ts/lib/index.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { closed, decode, type DecodeIssue } from '../../domain/codec/codec.js';
+import { decode, type DecodeIssue } from '../../domain/codec/codec.js';
 import type { CallParkCommand } from '../../domain/commands.js';
 import { Capabilities, Endpoint, defaultCapabilities, endpoints } from '../../domain/endpoint.js';
 import { IncomingTenantId, UserId } from '../../domain/identifiers.js';
@@ -16,6 +15,7 @@ import { sentenceFor } from '../../domain/rejection.js';
 import { policyBody } from './commandAnswer.js';
 import type { HttpDependencies } from './dependencies.js';
 import { ProblemError, rejectionProblem } from './problem.js';
+import { Grant } from './requestBodies.js';
 import { decodeBody, decodePath, idempotencyKeyOf, invalid } from './requestDecoding.js';
 import type { DocumentedResponse, GuardedAccess, RouteDefinition } from './route.js';
 import { sendCommand } from './sendCommand.js';
@@ -23,8 +23,6 @@ import { sendCommand } from './sendCommand.js';
 const access: GuardedAccess = { kind: 'tenant-in-path', roles: ['admin'] };
 /** New-, Set-, Remove-, Grant- and the matrix override may set up a tenant the service does not know yet. */
 const provisioning: GuardedAccess = { ...access, provisions: true };
-
-export const Grant = closed('Grant', { policy: t.union([PolicyIdentity, t.null]) });
 
 /** New-CsTeamsCallParkPolicy's body: `identity` and the settings, side by side as the cmdlet's parameters. */
 const newPolicyBody = (body: unknown): { identity: string; settings: PolicySettingsChange } => {

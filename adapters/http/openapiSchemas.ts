@@ -13,8 +13,7 @@ import { SessionId, TenantId, UserId } from '../../domain/identifiers.js';
 import { MAX_DESCRIPTION_LENGTH, PolicyIdentity, PolicySettings, PolicySettingsChange, defaultSettings, settingRanges } from '../../domain/parkPolicy.js';
 import { rejectionReasons } from '../../domain/rejection.js';
 import { CallEnded, ParkRequested, RetrieveRequested, RingBackAnsweredMessage, RingBackFailedMessage, SignalingMessage } from '../../domain/signaling.js';
-import { Grant } from './administrationRoutes.js';
-import { SupervisorAction } from './supervisorRoutes.js';
+import { Grant, SupervisorAction } from './requestBodies.js';
 import { annotated, jsonSchemaOf, optional, type Components, type JsonSchema } from './codecSchema.js';
 import { requestProblemReasons } from './problem.js';
 

@@ -6,17 +6,14 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { closed } from '../../domain/codec/codec.js';
-import { IncomingTenantId, SessionId, UserId } from '../../domain/identifiers.js';
+import { IncomingTenantId, SessionId } from '../../domain/identifiers.js';
 import type { HttpDependencies } from './dependencies.js';
+import { SupervisorAction } from './requestBodies.js';
 import { decodeBody, decodePath, idempotencyKeyOf } from './requestDecoding.js';
 import type { DocumentedResponse, GuardedAccess, RouteDefinition } from './route.js';
 import { sendCommand } from './sendCommand.js';
 
 const access: GuardedAccess = { kind: 'tenant-in-path', roles: ['supervisor', 'admin'] };
-
-/** Who acts: the supervisor's own user id, recorded on the event. */
-export const SupervisorAction = closed('SupervisorAction', { supervisor: UserId });
 
 const problem = (description: string): DocumentedResponse => ({ description, schema: 'Problem' });
 

@@ -24,7 +24,7 @@ import { issuesOf } from '../../domain/codec/codec.js';
 import { ConfigurationError } from '../runtime/configurationError.js';
 import { MIN_DEAD_LETTER_BYTES } from './deadLetter.js';
 import type { SignalingConsumerTuning } from './signalingConsumer.js';
-import type { TopicLayout } from './topics.js';
+import type { TopicLayout, TopicNames } from './topics.js';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -38,18 +38,13 @@ export interface KafkaSecurity {
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
 }
 
-/** The bridge's part of the service's configuration (adapters/config/config.ts reads it with the rest). */
-export interface KafkaConfig {
+/** The bridge's part of the service's configuration (adapters/config/config.ts reads it with the rest): where it connects, as whom, and its topics' names. */
+export interface KafkaConfig extends TopicNames {
   readonly brokers: readonly string[];
   /** TLS, SASL and the layout of the topics the bridge creates. */
   readonly settings?: KafkaSettings;
   readonly clientId: string;
   readonly groupId: string;
-  readonly signalingTopic: string;
-  readonly directivesTopic: string;
-  readonly deadLetterTopic: string;
-  /** The log-compacted topic of orbit state (busy lamps); none, no orbit state is published. */
-  readonly orbitStateTopic?: string;
 }
 
 export interface KafkaSettings {

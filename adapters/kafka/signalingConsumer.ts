@@ -29,7 +29,7 @@
 import type { Batch, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { CallParkCommand } from '../../domain/commands.js';
 import type { CommandHandler, CommandOutcome } from '../commands/commandHandler.js';
-import type { KafkaConfig } from './kafkaEnvironment.js';
+import type { TopicNames } from './topics.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BackPressure } from './backPressure.js';
 import { messageOf, type BridgeLogger } from './bridgeLogger.js';
@@ -99,7 +99,7 @@ export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
 
 export interface SignalingConsumerOptions {
   readonly kafka: Kafka;
-  readonly config: Pick<KafkaConfig, 'groupId' | 'signalingTopic' | 'deadLetterTopic'>;
+  readonly config: { readonly groupId: string } & Pick<TopicNames, 'signalingTopic' | 'deadLetterTopic'>;
   readonly handler: SignalingCommands;
   /** Produces the dead letters (the bridge's idempotent producer). */
   readonly producer: Producer;

@@ -1,11 +1,22 @@
 /**
  * The bridge's topics: signaling in, directives out, the dead letters of signaling that could not
- * be read, and orbit state out (log-compacted: the latest state of each orbit is kept). Created at start when missing; existing topics are left as they are (their
- * partition count is logged, never changed: more partitions would move Call-IDs between them).
+ * be read, and orbit state out (log-compacted: the latest state of each orbit is kept). Created
+ * at start when missing; existing topics are left as they are (their partition count is logged,
+ * never changed: more partitions would move Call-IDs between them). Their names come with the
+ * configuration (KafkaConfig, kafkaEnvironment.ts, is made of these and more); this file depends
+ * on nothing of it.
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
-import type { KafkaConfig } from './kafkaEnvironment.js';
 import type { BridgeLogger } from './bridgeLogger.js';
+
+/** The names of the bridge's topics. */
+export interface TopicNames {
+  readonly signalingTopic: string;
+  readonly directivesTopic: string;
+  readonly deadLetterTopic: string;
+  /** The log-compacted topic of orbit state (busy lamps); none, no orbit state is published. */
+  readonly orbitStateTopic?: string;
+}
 
 export interface TopicLayout {
   /** Partitions of the signaling topic: how many consumers can share the work (6). */
@@ -31,9 +42,7 @@ export const defaultTopicLayout: TopicLayout = {
   deadLetterRetentionMs: 14 * 24 * 60 * 60 * 1000,
 };
 
-type Topics = Pick<KafkaConfig, 'signalingTopic' | 'directivesTopic' | 'deadLetterTopic' | 'orbitStateTopic'>;
-
-export const topicConfigs = (topics: Topics, layout: TopicLayout): ITopicConfig[] => [
+export const topicConfigs = (topics: TopicNames, layout: TopicLayout): ITopicConfig[] => [
   { topic: topics.signalingTopic, numPartitions: layout.signalingPartitions, replicationFactor: layout.replicationFactor },
   { topic: topics.directivesTopic, numPartitions: layout.directivesPartitions, replicationFactor: layout.replicationFactor },
   {
@@ -56,7 +65,7 @@ export const topicConfigs = (topics: Topics, layout: TopicLayout): ITopicConfig[
 ];
 
 /** Create whichever of the topics is missing, and wait for their leaders. */
-export const ensureTopics = async (admin: Admin, topics: Topics, layout: TopicLayout, logger: BridgeLogger): Promise<void> => {
+export const ensureTopics = async (admin: Admin, topics: TopicNames, layout: TopicLayout, logger: BridgeLogger): Promise<void> => {
   const wanted = topicConfigs(topics, layout);
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter(({ topic }) => !existing.has(topic));

@@ -12,7 +12,7 @@ import { Instant, closed, shapeOf, text } from '../../domain/codec/codec.js';
 import { Capabilities } from '../../domain/endpoint.js';
 import { PolicySettingsChange } from '../../domain/parkPolicy.js';
 import { CallEnded, ParkRequested, RetrieveRequested, RingBackAnsweredMessage, RingBackFailedMessage } from '../../domain/signaling.js';
-import { Grant } from '../../adapters/http/administrationRoutes.js';
+import { Grant } from '../../adapters/http/requestBodies.js';
 import { jsonSchemaOf } from '../../adapters/http/codecSchema.js';
 import { json, startService } from '../http/httpFixtures.js';
 
