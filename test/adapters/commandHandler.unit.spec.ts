@@ -257,7 +257,7 @@ describe('the command handler', () => {
     });
 
     it('answers a command repeated after a cold load from a snapshot with its first outcome, read back from the log', async () => {
-      const store = new InMemoryEventStore();
+      const store = new CountingStore();
       const writer = handlerOn(store, { snapshotEvery: 5 });
       await writer.handle(allowPark({ orbitReuseQuarantineSeconds: 0 }));
       const first = parkCommand({ sessionId: 's-first', callId: 'c-first', seconds: 1 });
@@ -265,7 +265,8 @@ describe('the command handler', () => {
       const refused = retrieveCommand('77', retriever(bob), 2);
       const refusal = await writer.handle(refused);
       for (let i = 0; i < 12; i++) await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: 3 + i }));
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(store.snapshotWrites.length).toBeGreaterThan(0);
+      await Promise.all(store.snapshotWrites);
       const cold = handlerOn(store, { snapshotEvery: 5 });
       const again = await cold.handle(first);
       expect(again).toMatchObject({ duplicate: true, kind: 'accepted', events: answered.events });
@@ -285,7 +286,7 @@ describe('the command handler', () => {
       }
       const firsts = [];
       for (const command of commands) firsts.push(await writer.handle(command));
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.all(store.snapshotWrites);
       const recorded = (await streamEvents(store)).length;
       store.reads = [];
       for (const [i, command] of commands.entries()) {
@@ -309,27 +310,36 @@ describe('the command handler', () => {
       }
       const store = new NoSnapshots();
       const errors: unknown[] = [];
-      const writer = handlerOn(store, { snapshotEvery: 3, onSnapshotError: (error) => errors.push(error) });
+      let refused!: () => void;
+      const firstRefusal = new Promise<void>((resolve) => (refused = resolve));
+      const writer = handlerOn(store, {
+        snapshotEvery: 3,
+        onSnapshotError: (error) => {
+          errors.push(error);
+          refused();
+        },
+      });
       await writer.handle(allowPark());
       const park = parkCommand({ sessionId: 's-first', callId: 'c-first', seconds: 1 });
       const first = await writer.handle(park);
       for (let i = 0; i < 10; i++) await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: 2 + i }));
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(errors.length).toBeGreaterThan(0);
+      await firstRefusal;
+      expect(errors[0]).toMatchObject({ message: 'the store refused it' });
       expect(await store.readSnapshot(callParkStream(TENANT))).toBeUndefined();
       const again = await handlerOn(store).handle(park);
       expect(again).toMatchObject({ duplicate: true, events: first.events });
     });
 
     it('a handler loaded from a snapshot decides as one that folded the whole log', async () => {
-      const store = new InMemoryEventStore();
+      const store = new CountingStore();
       const writer = handlerOn(store, { snapshotEvery: 7 });
       await writer.handle(allowPark({ pickupRangeStart: 10, pickupRangeEnd: 14, orbitReuseQuarantineSeconds: 30 }));
       for (let i = 0; i < 20; i++) {
         await writer.handle(parkCommand({ sessionId: `s-${i}`, callId: `c-${i}`, seconds: i * 10 }));
         if (i % 3 !== 2) await writer.handle(retrieveCommand(String(10 + (i % 5)), retriever(bob), i * 10 + 5));
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(store.snapshotWrites.length).toBeGreaterThan(0);
+      await Promise.all(store.snapshotWrites);
       const fromSnapshot = handlerOn(store, { snapshotEvery: 7 });
       const fromScratch = handlerOn(store, { snapshotEvery: 0 });
       const next = parkCommand({ sessionId: 's-next', callId: 'c-next', seconds: 500 });

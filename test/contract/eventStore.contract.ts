@@ -85,7 +85,12 @@ const expectIncreasing = (positions: readonly Position[]): void => {
   }
 };
 
-/** Time for a subscription to read its (empty) history and wait for live events. */
+/**
+ * Time for a subscription to read its (empty) history and wait for live events, so that what the
+ * test appends next is likely delivered live. No assertion depends on it: a catch-up subscription
+ * delivers the same events in the same order whether they arrive live or as history, and the port
+ * exposes no moment of going live to wait on.
+ */
 const letItGoLive = (): Promise<void> => pause(100);
 
 export const eventStoreContract = (name: string, open: () => Promise<ContractSubject>, options: ContractOptions = {}): void => {

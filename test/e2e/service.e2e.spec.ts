@@ -143,15 +143,19 @@ describe('the service, started as npm start starts it', () => {
     await configure(first.url, { pickupRangeStart: 100, pickupRangeEnd: 999, orbitReuseQuarantineSeconds: 0 });
     const signaling = api(first.url, SIGNALING_TOKEN);
     const answered: { sessionId: string; orbit: string }[] = [];
+    let fiftyAnswered!: () => void;
+    const fifty = new Promise<void>((resolve) => (fiftyAnswered = resolve));
     const burst = Array.from({ length: 300 }, (_, i) =>
       signaling.post('/v1/signaling', parkMessage(`burst-${i}`, `user-${i}@contoso.com`)).then(
         (answer) => {
-          if (answer.status === 201) answered.push({ sessionId: String(answer.body.sessionId), orbit: String((answer.body.orbit as { code: string }).code) });
+          if (answer.status !== 201) return;
+          answered.push({ sessionId: String(answer.body.sessionId), orbit: String((answer.body.orbit as { code: string }).code) });
+          if (answered.length === 50) fiftyAnswered();
         },
         () => undefined,
       ),
     );
-    while (answered.length < 50) await sleep(5);
+    await fifty;
     await first.kill();
     await Promise.all(burst);
     expect(answered.length).toBeGreaterThanOrEqual(50);
