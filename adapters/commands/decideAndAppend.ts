@@ -120,7 +120,7 @@ export class DecideAndAppend {
           const firstRevision = result.nextExpectedRevision - draft.data.length + 1;
           return [await rememberedOutcome(store, tenantId, { commandId: taking[0]!.commandId, firstRevision, count: draft.data.length, events: undefined }, attempts)];
         }
-        for (const commandId of draft.recorded) tenant.window.find(commandId, Number.NEGATIVE_INFINITY)!.position = result.position;
+        tenant.window.settle(draft.recorded, result.position);
         this.settings.snapshots.consider(tenantId, tenant);
         return this.outcomes(tenantId, draft.steps, result.position, attempts);
       } catch (error) {

@@ -12,11 +12,25 @@ const windowOf = (commandIds: readonly string[], firstAt = 0, missedUntil?: numb
 };
 
 describe('the idempotency window', () => {
-  it('finds every command it folded, with its first revision and events, and nothing else', () => {
-    const ids = ['a', 'a b', 'é', '日本', 'x'.repeat(256)];
+  it('finds every command it folded, with where its events start and how many, and nothing else', () => {
+    const ids = ['a', 'a b', 'é', '日本', 'x'.repeat(22), 'x'.repeat(23), 'x'.repeat(256), `${'x'.repeat(255)}y`, `\u0000${'x'.repeat(22)}`];
     const window = windowOf(ids);
-    ids.forEach((id, i) => expect(window.find(id, 0)).toMatchObject({ commandId: id, firstRevision: i, count: 1, events: [eventAt(i)] }));
+    ids.forEach((id, i) => expect(window.find(id, 0)).toMatchObject({ commandId: id, firstRevision: i, count: 1, position: position(i) }));
+    expect(window.size).toBe(ids.length);
     expect(window.find('b', 0)).toBeUndefined();
+    expect(window.find('x'.repeat(255), 0)).toBeUndefined();
+  });
+
+  it('keeps no events: a repeated command reads them back from the store', () => {
+    expect(windowOf(['a'.repeat(256)]).find('a'.repeat(256), 0)?.events).toBeUndefined();
+  });
+
+  it('moves the commands of an append to its position once it is done', () => {
+    const window = windowOf(['a', 'b'.repeat(40), 'c']);
+    window.settle(['a', 'b'.repeat(40)], position(99));
+    expect(window.find('a', 0)?.position).toEqual(position(99));
+    expect(window.find('b'.repeat(40), 0)?.position).toEqual(position(99));
+    expect(window.find('c', 0)?.position).toEqual(position(2));
   });
 
   it('counts every event of a command in its entry', () => {
