@@ -36,7 +36,8 @@ import { openEventStore, openReadStore } from '../config/stores.js';
 import { reportedCommands } from '../scheduler/reportedCommands.js';
 import { RingBackScheduler } from '../scheduler/ringBackScheduler.js';
 import { ADMIN_TOKEN_FILE } from '../runtime/serviceTarget.js';
-import { projectionLease, projectionLeases, schedulerLease } from '../leases/projectionLeases.js';
+import { projectionLease, projectionLeases } from '../leases/projectionLeases.js';
+import { DEFAULT_SCHEDULER_SHARDS, schedulerShardLease, schedulerShardLeases } from '../scheduler/shards.js';
 
 export interface RunningService {
   /** Where the HTTP API listens. */
@@ -107,7 +108,7 @@ export const startService = async (config: Config, options: ServiceOptions = {})
   });
 
   // The read side refuses a read store that follows another log (projections/logFollowed.ts): then nothing starts.
-  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore }, [ringBackTimersProjection, ...readSideProjections]).catch(
+  const readSide = await ReadSideThread.start({ dataDir: config.dataDir, eventStore: config.eventStore, readStore: config.readStore, ...(config.leases ? { leases: config.leases } : {}) }, [ringBackTimersProjection, ...readSideProjections]).catch(
     async (error: unknown) => {
       await eventStore.close().catch(() => undefined);
       await readStore.close().catch(() => undefined);
@@ -128,33 +129,30 @@ export const startService = async (config: Config, options: ServiceOptions = {})
     Promise.all(runners.map(async (runner) => ({ projection: runner.build, ...(await runner.lag().then(({ events, ms }) => ({ events, seconds: ms / 1000 }))) }))),
   );
 
-  // The scheduler runs on the instance that holds its lease (every instance on its own data folder).
+  // The scheduler fires the timers of the shards of tenants whose leases this instance holds
+  // (every instance on its own data folder); a shard's lease is given up only once its commands
+  // in flight here are answered.
   const schedulerLog = logger.child({ component: 'ring-back-scheduler' });
   const leases = projectionLeases(config, logger.child({ component: 'leases' }));
-  let scheduler: RingBackScheduler | undefined;
-  leases.hold(schedulerLease, {
-    start: async () => {
-      scheduler = new RingBackScheduler({
-        handler: reportedCommands(handler, metrics, schedulerLog),
-        readStore,
-        runner: timersRunner,
-        observeLateness: (millis) => metrics.observeTimerLateness(millis),
-        log: schedulerLog,
-      });
-      await scheduler.start();
-    },
-    stop: async () => {
-      await scheduler?.stop();
-      scheduler = undefined;
-    },
+  const shards = config.leases?.schedulerShards ?? DEFAULT_SCHEDULER_SHARDS;
+  const scheduler = new RingBackScheduler({
+    handler: reportedCommands(handler, metrics, schedulerLog),
+    readStore,
+    runner: timersRunner,
+    observeLateness: (millis) => metrics.observeTimerLateness(millis),
+    log: schedulerLog,
+    shards,
   });
+  for (let shard = 0; shard < shards; shard++) {
+    leases.hold(schedulerShardLease(shard, shards), { start: () => scheduler.own(shard), stop: () => scheduler.release(shard) }, { group: 'ring-back-scheduler' });
+  }
   await leases.started();
   const leasesHeld = (): readonly string[] => [...leases.held(), ...readSide.leasesHeld()];
   const onLeasesChanged = (listener: () => void): (() => void) => {
     const stops = [leases.onChange(() => listener()), readSide.onLeasesChanged(listener)];
     return () => stops.forEach((stop) => stop());
   };
-  metrics.useLeaseSource(() => [schedulerLease, ...runners.map((runner) => projectionLease(runner.build))].map((lease) => ({ lease, held: leasesHeld().includes(lease) })));
+  metrics.useLeaseSource(() => [...schedulerShardLeases(shards), ...runners.map((runner) => projectionLease(runner.build))].map((lease) => ({ lease, held: leasesHeld().includes(lease) })));
 
   const kafka: KafkaBridge | undefined = config.kafka
     ? startKafkaBridge({
@@ -223,6 +221,7 @@ export const startService = async (config: Config, options: ServiceOptions = {})
       occupancyFeed.close();
       await kafka?.stop();
       await leases.close();
+      await scheduler.stop();
       await readSide.stop();
       await eventStore.close();
       await readStore.close();

@@ -8,6 +8,7 @@ import * as t from 'io-ts/lib/index.js';
 import { issuesOf } from '../../domain/codec/codec.js';
 import { ConfigurationError } from '../runtime/configurationError.js';
 import { TokenGrants, roles, type TokenGrant } from '../http/auth.js';
+import { DEFAULT_SCHEDULER_SHARDS, MAX_SCHEDULER_SHARDS } from '../scheduler/shards.js';
 import { kafkaSettingsFromEnv, type KafkaConfig, type KafkaSettings } from '../kafka/kafkaEnvironment.js';
 
 export { ConfigurationError } from '../runtime/configurationError.js';
@@ -38,6 +39,18 @@ export interface Config {
   readonly maxProjectionLagEvents: number;
   /** The supervisors' page: a call waiting longer than this stands out, unless a supervisor sets their own. */
   readonly longWaitSeconds?: number;
+  /** Work shared by the instances of a deployment (adapters/leases): absent, the defaults. */
+  readonly leases?: LeaseSettings;
+}
+
+/** The default of `CALLPARK_LEASE_RETRY_MS`. */
+export const DEFAULT_LEASE_RETRY_MS = 250;
+
+export interface LeaseSettings {
+  /** How often an instance tries for the leases it does not hold, in ms: a dead instance's work moves within about this long. */
+  readonly retryMs: number;
+  /** How many shards of tenants the ring-back scheduler's work is split into, each with a lease (adapters/scheduler/shards.ts). */
+  readonly schedulerShards: number;
 }
 
 const IntegerString = (min: number, max: number) =>
@@ -143,10 +156,12 @@ const variables = {
   CALLPARK_TOKENS: { codec: Tokens, default: undefined },
   LOG_LEVEL: { codec: Choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
   LOG_FORMAT: { codec: Choice(['json', 'pretty']), default: 'json' },
-  CALLPARK_SNAPSHOT_EVERY: { codec: IntegerString(0, 1_000_000), default: '16' },
+  CALLPARK_SNAPSHOT_EVERY: { codec: IntegerString(0, 1_000_000), default: String(DEFAULT_SCHEDULER_SHARDS) },
   CALLPARK_SHUTDOWN_GRACE_MS: { codec: IntegerString(0, 600_000), default: '10000' },
   CALLPARK_MAX_PROJECTION_LAG_EVENTS: { codec: IntegerString(1, 100_000_000), default: '10000' },
   CALLPARK_LONG_WAIT_SECONDS: { codec: IntegerString(1, 3_600), default: '120' },
+  CALLPARK_LEASE_RETRY_MS: { codec: IntegerString(50, 60_000), default: String(DEFAULT_LEASE_RETRY_MS) },
+  CALLPARK_SCHEDULER_SHARDS: { codec: IntegerString(1, MAX_SCHEDULER_SHARDS), default: String(DEFAULT_SCHEDULER_SHARDS) },
 } as const;
 
 export type VariableName = keyof typeof variables;
@@ -213,5 +228,6 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     shutdownGraceMillis: v.CALLPARK_SHUTDOWN_GRACE_MS!,
     maxProjectionLagEvents: v.CALLPARK_MAX_PROJECTION_LAG_EVENTS!,
     longWaitSeconds: v.CALLPARK_LONG_WAIT_SECONDS!,
+    leases: { retryMs: v.CALLPARK_LEASE_RETRY_MS!, schedulerShards: v.CALLPARK_SCHEDULER_SHARDS! },
   };
 };

@@ -50,7 +50,7 @@ export interface KafkaConfig extends TopicNames {
 export interface KafkaSettings {
   readonly security: KafkaSecurity;
   readonly topics: Partial<TopicLayout>;
-  readonly consumer: Partial<Pick<SignalingConsumerTuning, 'deadLetterMaxBytes'>>;
+  readonly consumer: Partial<Pick<SignalingConsumerTuning, 'deadLetterMaxBytes' | 'sessionTimeoutMs' | 'heartbeatIntervalMs'>>;
   /** The most a compressed record batch may decompress to (compressionCodecs.ts). */
   readonly maxDecompressedBytes?: number;
 }
@@ -116,12 +116,17 @@ const variables = {
   KAFKA_ORBIT_STATE_PARTITIONS: Count(10_000),
   KAFKA_DEAD_LETTER_MAX_BYTES: WholeNumber(MIN_DEAD_LETTER_BYTES, 100 * 1024 * 1024),
   KAFKA_MAX_DECOMPRESSED_BYTES: WholeNumber(1024 * 1024, 1024 * 1024 * 1024),
+  // The broker's bounds by default (group.min/max.session.timeout.ms): 6 s to 30 min.
+  KAFKA_SESSION_TIMEOUT_MS: WholeNumber(6_000, 1_800_000),
 } as const;
 
 export type KafkaVariableName = keyof typeof variables;
 export const kafkaVariableNames = Object.keys(variables) as KafkaVariableName[];
 
 type Decoded = { -readonly [K in KafkaVariableName]?: t.TypeOf<(typeof variables)[K]> };
+
+/** Heartbeats a tenth of the session timeout apart (at most 3 s): a member misses several before the group gives it up. */
+export const heartbeatFor = (sessionTimeoutMs: number): number => Math.min(3_000, Math.floor(sessionTimeoutMs / 10));
 
 /** Decode the bridge's TLS, SASL and topic settings, or throw a ConfigurationError naming each wrong variable. */
 export const kafkaSettingsFromEnv = (env: Readonly<Record<string, string | undefined>>): KafkaSettings => {
@@ -165,6 +170,9 @@ export const kafkaSettingsFromEnv = (env: Readonly<Record<string, string | undef
     ...(v.KAFKA_DIRECTIVES_PARTITIONS ? { directivesPartitions: v.KAFKA_DIRECTIVES_PARTITIONS } : {}),
     ...(v.KAFKA_ORBIT_STATE_PARTITIONS ? { orbitStatePartitions: v.KAFKA_ORBIT_STATE_PARTITIONS } : {}),
   };
-  const consumer = v.KAFKA_DEAD_LETTER_MAX_BYTES ? { deadLetterMaxBytes: v.KAFKA_DEAD_LETTER_MAX_BYTES } : {};
+  const consumer = {
+    ...(v.KAFKA_DEAD_LETTER_MAX_BYTES ? { deadLetterMaxBytes: v.KAFKA_DEAD_LETTER_MAX_BYTES } : {}),
+    ...(v.KAFKA_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: v.KAFKA_SESSION_TIMEOUT_MS, heartbeatIntervalMs: heartbeatFor(v.KAFKA_SESSION_TIMEOUT_MS) } : {}),
+  };
   return { security, topics, consumer, ...(v.KAFKA_MAX_DECOMPRESSED_BYTES ? { maxDecompressedBytes: v.KAFKA_MAX_DECOMPRESSED_BYTES } : {}) };
 };

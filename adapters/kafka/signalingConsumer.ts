@@ -67,7 +67,13 @@ export interface SignalingConsumerTuning {
   readonly commitIntervalMs: number;
   /** The first wait before a failed command is tried again, in ms (100); it doubles up to 5 s. */
   readonly retryDelayMs: number;
+  /**
+   * How long the group waits for a member's heartbeat before it hands the member's partitions to
+   * the others (10,000 ms; KAFKA_SESSION_TIMEOUT_MS): a SIGKILLed instance's partitions wait this
+   * long, and a restarted one joins once the group has given its former self up.
+   */
   readonly sessionTimeoutMs: number;
+  /** A tenth of the session timeout (1,000 ms), at most 3 s. */
   readonly heartbeatIntervalMs: number;
   readonly maxBytesPerPartition: number;
   /** The longest a fetch waits for records, in ms (1,000). */
@@ -88,8 +94,8 @@ export const defaultSignalingConsumerTuning: SignalingConsumerTuning = {
   commitEveryRecords: 200,
   commitIntervalMs: 1_000,
   retryDelayMs: 100,
-  sessionTimeoutMs: 30_000,
-  heartbeatIntervalMs: 3_000,
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
   maxBytesPerPartition: 1_048_576,
   maxWaitTimeMs: 1_000,
   fromBeginning: true,

@@ -17,8 +17,11 @@ export interface LeasedWork {
 }
 
 export interface Leases {
-  /** Run `work` whenever this instance holds the lease called `name`. */
-  hold(name: string, work: LeasedWork): void;
+  /**
+   * Run `work` whenever this instance holds the lease called `name`. The leases of one `group`
+   * (the shards of a piece of work) are shared out evenly among the instances that hold them.
+   */
+  hold(name: string, work: LeasedWork, options?: { readonly group?: string }): void;
   /** The names of the leases this instance holds now. */
   held(): readonly string[];
   /**
@@ -62,12 +65,15 @@ export class SoleLeases implements Leases {
   private readonly listeners = new LeaseListeners();
 
   hold(name: string, work: LeasedWork): void {
+    // One instance: every group is all its own.
     this.works.set(name, work);
   }
 
-  /** Start every piece of work; rejects with the first one's failure. */
+  /** Start every piece of work, together; rejects with the first one's failure once all have settled. */
   async startAll(): Promise<void> {
-    for (const work of this.works.values()) await work.start();
+    const outcomes = await Promise.allSettled([...this.works.values()].map((work) => work.start()));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     this.listeners.tell(this.held());
   }
 

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { Lag, RunnerStatus } from '../../projections/runner.js';
 
 /** What the read-side thread needs to open its own connections to the stores. */
-export type StoreSettings = Pick<Config, 'dataDir' | 'eventStore' | 'readStore'>;
+export type StoreSettings = Pick<Config, 'dataDir' | 'eventStore' | 'readStore' | 'leases'>;
 
 export interface ReadSideWorkerData {
   readonly stores: StoreSettings;

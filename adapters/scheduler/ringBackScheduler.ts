@@ -20,6 +20,11 @@
  * - At most `maxConcurrent` commands are in flight; the rest wait in the heap, earliest first.
  * - A command that fails is logged and tried again with growing pauses, never thrown.
  * - Lateness (the clock when the command is sent, minus the due time) goes to `observeLateness`.
+ * - Sharded (`shards` given, shards.ts): it fires the timers of the tenants of the shards it owns
+ *   only, those whose leases this instance holds. `own(shard)` reads the table again for them
+ *   (the overdue ones fire at once; shards taken together are read once); `release(shard)` drops
+ *   them and resolves once their commands in flight are answered, so that the shard's lease is
+ *   given up only when nothing of it is being sent here. Without `shards`, it fires every timer.
  */
 import type { CommandOutcome } from '../commands/commandHandler.js';
 import type { CallParkCommand } from '../../domain/commands.js';
@@ -31,6 +36,7 @@ import { systemClock, type SchedulerClock, type TimerHandle } from './clock.js';
 import { timerCommand, timerCommandId } from './timerCommand.js';
 import { TimerFeed } from './timerFeed.js';
 import { TimerQueue } from './timerQueue.js';
+import { shardOf } from './shards.js';
 
 /** The one way in. */
 export interface CommandPort {
@@ -81,6 +87,8 @@ export interface RingBackSchedulerDeps {
   readonly log?: SchedulerLog;
   readonly random?: () => number;
   readonly options?: RingBackSchedulerOptions;
+  /** Split the tenants into this many shards, and fire only those of the shards owned (`own`); every timer when absent. */
+  readonly shards?: number;
 }
 
 export interface RingBackSchedulerStatus {
@@ -94,6 +102,8 @@ export interface RingBackSchedulerStatus {
   /** Every timer due by this instant has been read from the table. */
   readonly loadedUntil: number | undefined;
   readonly lastError: string | undefined;
+  /** The shards owned, when sharded. */
+  readonly shards?: readonly number[];
 }
 
 interface Pending {
@@ -141,6 +151,12 @@ export class RingBackScheduler {
   private readonly pending = new Map<string, Pending>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly tenantIds = new Map<string, string>();
+  /** Tenant → its shard (as many entries as tenantIds). */
+  private readonly shardOfTenant = new Map<string, number>();
+  private readonly shardCount: number | undefined;
+  private readonly owned = new Set<number>();
+  /** A read of the whole horizon for shards just owned, queued and not yet begun. */
+  private rereading: Promise<void> | undefined;
   /** Timer id → when its command was answered. */
   private readonly fired = new Map<string, number>();
 
@@ -176,6 +192,8 @@ export class RingBackScheduler {
     this.rememberFiredMs = options.rememberFiredMs ?? 600_000;
     if (this.refreshIntervalMs >= this.horizonMs) throw new Error('refreshIntervalMs must be shorter than horizonMs, or timers would come due before they are read.');
     if (this.maxConcurrent < 1) throw new Error('maxConcurrent must be at least 1.');
+    if (deps.shards !== undefined && !(Number.isInteger(deps.shards) && deps.shards >= 1)) throw new Error(`shards must be a whole number of at least 1, got ${deps.shards}.`);
+    this.shardCount = deps.shards;
     this.feed = new TimerFeed(
       deps.readStore,
       { deliver: (timers) => this.offerAll(timers), hasRoom: () => this.pending.size < this.maxQueued, pause: () => this.yieldNow() },
@@ -193,6 +211,30 @@ export class RingBackScheduler {
     this.state = 'running';
     this.unsubscribe = this.deps.runner?.onApplied((batch) => this.onApplied(batch));
     await this.refresh();
+  }
+
+  /**
+   * Fire the timers of this shard's tenants too (its lease was taken): read them from the table,
+   * the overdue ones firing at once. Starts following the table if the scheduler is idle. Shards
+   * owned together are read together.
+   */
+  async own(shard: number): Promise<void> {
+    if (this.shardCount === undefined || !Number.isInteger(shard) || shard < 0 || shard >= this.shardCount) throw new Error(`No shard ${shard} here (shards: ${this.shardCount ?? 'none'}).`);
+    if (this.state === 'stopping' || this.state === 'stopped') throw new Error(`The ring-back scheduler is ${this.state}: it owns no more shards.`);
+    this.owned.add(shard);
+    if (this.state === 'idle') {
+      this.state = 'running';
+      this.unsubscribe = this.deps.runner?.onApplied((batch) => this.onApplied(batch));
+    }
+    await this.reread();
+  }
+
+  /** Fire nothing more of this shard's tenants; resolves once their commands in flight are answered. */
+  async release(shard: number): Promise<void> {
+    if (!this.owned.delete(shard)) return;
+    for (const [session, entry] of this.pending) if (this.shardOfTenant.get(entry.tenantId) === shard) this.pending.delete(session);
+    const tenantOf = (id: string): string => id.slice(0, id.indexOf('\u0000'));
+    await Promise.all([...this.inFlight].filter(([id]) => this.shardOfTenant.get(tenantOf(id)) === shard).map(([, answered]) => answered));
   }
 
   /** Fire nothing more, and wait for the commands in flight to be answered. */
@@ -223,6 +265,7 @@ export class RingBackScheduler {
 
   status(): RingBackSchedulerStatus {
     return {
+      ...(this.shardCount === undefined ? {} : { shards: [...this.owned].sort((a, b) => a - b) }),
       state: this.state,
       queued: this.pending.size,
       inFlight: this.inFlight.size,
@@ -241,6 +284,30 @@ export class RingBackScheduler {
       await Promise.all(this.inFlight.values());
       if (this.reads === reads && this.inFlight.size === 0) return;
     }
+  }
+
+  /** Read the whole horizon again (for shards just owned); one read for every call made before it begins. */
+  private reread(): Promise<void> {
+    if (this.rereading !== undefined) return this.rereading;
+    const rereading = this.read(async () => {
+      this.rereading = undefined;
+      this.feed.restart();
+      await this.changes();
+      this.horizonFull = !(await this.feed.extend(this.clock.now() + this.horizonMs));
+    }, true);
+    this.rereading = rereading;
+    return rereading;
+  }
+
+  /** Whether the timers of this tenant are this scheduler's to fire. */
+  private owns(tenantId: string): boolean {
+    if (this.shardCount === undefined) return true;
+    let shard = this.shardOfTenant.get(tenantId);
+    if (shard === undefined) {
+      shard = shardOf(tenantId, this.shardCount);
+      this.shardOfTenant.set(tenantId, shard);
+    }
+    return this.owned.has(shard);
   }
 
   private onApplied(batch: AppliedBatch): void {
@@ -325,6 +392,7 @@ export class RingBackScheduler {
   }
 
   private offer(timer: RingBackTimer): void {
+    if (!this.owns(timer.tenantId)) return;
     const id = `${timer.tenantId}\u0000${timerCommandId(timer)}`;
     if (this.fired.has(id) || this.inFlight.has(id)) return;
     const tenantId = this.tenantNamed(timer.tenantId);
@@ -470,7 +538,7 @@ export class RingBackScheduler {
     if (entry.tries >= 10) this.log.error(details, 'A ring-back timer command keeps failing; trying again.');
     else this.log.warn(details, 'A ring-back timer command failed; trying again.');
     // A newer timer of the session read meanwhile supersedes this one.
-    if (this.state !== 'running' || this.pending.has(entry.session)) return;
+    if (this.state !== 'running' || this.pending.has(entry.session) || !this.owns(entry.tenantId)) return;
     entry.fireAt = this.clock.now() + retryInMs;
     this.pending.set(entry.session, entry);
     this.queue.push(entry);

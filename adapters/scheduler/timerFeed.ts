@@ -66,6 +66,13 @@ export class TimerFeed {
     }
   }
 
+  /** Forget what was delivered: the next `extend` delivers every timer due up to where it reaches (the sink took on more tenants). */
+  restart(): void {
+    this.loadedUntil = undefined;
+    this.seen = -1n;
+    this.heldAt = undefined;
+  }
+
   /**
    * The sink let go of the timers due after `instant` for want of room: they count as not read,
    * and `extend` reads them again when it moves past `instant`.

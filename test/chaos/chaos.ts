@@ -1,10 +1,26 @@
 /**
  * The chaos run: three service processes on one PostgreSQL database (event store and read store)
  * and the real Kafka broker; parks and retrievals over HTTP spread across them and parks into
- * Kafka; every `killEverySeconds` the instance running the ring-back scheduler is SIGKILLed and
- * started again. Then the traffic stops, the sessions run out (ring backs, expiries), and the
- * stores are judged (verdict.ts). `npm test` runs it for about a minute
+ * Kafka; every `killEverySeconds` one instance is SIGKILLed and started again: the one running
+ * the ring-back timers projection (so that its lease moves too), else the one holding the most
+ * shards of the ring-back scheduler. Then the traffic stops, the sessions run out (ring backs,
+ * expiries), and the stores are judged (verdict.ts). `npm test` runs it for about a minute
  * (chaos.int.spec.ts), `npm run chaos [minutes]` for as long as asked (run.ts).
+ *
+ * Ring-back lateness is the recorded decision's instant (the event's `at`, the clock of the
+ * scheduler when it sent the command that was recorded) minus the timer's due time, and it is
+ * printed twice:
+ * - over every fired timer (p50, p99, max);
+ * - excluding the instance's own downtime: without the timers due while their tenant's shard had
+ *   no live holder, from the SIGKILL of the instance that held it until a live instance's /readyz
+ *   named the shard's lease (polled every 50 ms, so a window is at most that much longer than the
+ *   shard's true downtime). A timer due before a kill whose command was in flight on the killed
+ *   instance, or due during a planned handover of a shard (an instance giving up what is beyond
+ *   its share), is counted.
+ * The lease holders before each kill, and when each of the victim's shards was taken over, are
+ * printed as they happen; with CHAOS_LOG_LEVEL (a pino level) the instances log at that level and
+ * the latest of their lease and scheduler lines are printed at the end; with CHAOS_LOG_DIR each
+ * instance's whole output is kept there.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,9 +32,10 @@ import { PostgresEventStore } from '../../adapters/eventStores/postgres/postgres
 import { PostgresReadStore } from '../../projections/postgresReadStore.js';
 import { readSideProjections } from '../../projections/readSide.js';
 import { ringBackTimersProjection } from '../../projections/ringBackTimers.js';
+import { shardOf, shardsIn } from '../../adapters/scheduler/shards.js';
 import { killInstance, newInstance, startInstance, stopInstance, type Instance } from './instances.js';
 import { Traffic } from './traffic.js';
-import { judgeDirectives, judgeLog, judgeProjections, latenessSummary, readTheLog, type DirectiveFigures, type LogFigures } from './verdict.js';
+import { judgeDirectives, judgeLog, judgeProjections, latenessOutsideDowntime, latenessSummary, readTheLog, type DirectiveFigures, type Downtime, type LogFigures } from './verdict.js';
 
 export interface ChaosOptions {
   readonly databaseUrl: string;
@@ -31,16 +48,21 @@ export interface ChaosOptions {
 
 export interface ChaosFigures {
   readonly kills: number;
-  /** For each kill, how long until another instance held the scheduler's lease (ms, as seen from outside by polling /readyz). */
+  /** For each kill, how long until every shard lease the victim held was held again (ms, as seen from outside by polling /readyz every 50 ms). */
   readonly takeovers: readonly number[];
   readonly unanswered: number;
   readonly log: LogFigures;
   readonly directives: DirectiveFigures;
   readonly projections: { readonly equal: readonly string[]; readonly different: readonly string[] };
+  /** Over every fired timer: the recorded decision's time minus the due time. */
   readonly lateness: ReturnType<typeof latenessSummary>;
+  /** The same, but for the timers due while their shard had no live holder (from a SIGKILL until another instance held the shard). */
+  readonly latenessOutsideDowntime: ReturnType<typeof latenessSummary> & { readonly excluded: number };
 }
 
 const TOKEN = 'chaos-admin-token-0123456789abcdef';
+/** The ring-back scheduler's shards in the run (CALLPARK_SCHEDULER_SHARDS): more than instances, so a dead one's share spreads. */
+const SHARDS = 12;
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
 
 const withDatabase = (url: string, database: string): string => {
@@ -69,14 +91,22 @@ const timersLagSeconds = async (instances: readonly Instance[]): Promise<number 
   return undefined;
 };
 
-/** Which instance holds the ring-back scheduler's lease, as its /readyz says. */
-const schedulerHolder = async (instances: readonly Instance[]): Promise<Instance | undefined> => {
-  for (const instance of instances.filter((candidate) => candidate.live)) {
-    const ready = await fetch(`${instance.url}/readyz`).then((response) => response.json() as Promise<{ checks?: Record<string, { detail?: string }> }>, () => undefined);
-    if (ready?.checks?.leases?.detail?.includes('ring-back-scheduler')) return instance;
-  }
-  return undefined;
+/** The leases each live instance holds, as its /readyz says (`held here: a, b`); none for one that does not answer within 2 s. */
+const leasesOf = async (instances: readonly Instance[]): Promise<Map<Instance, string[]>> => {
+  const live = instances.filter((candidate) => candidate.live);
+  const answers = await Promise.all(
+    live.map((instance) =>
+      fetch(`${instance.url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
+        (response) => response.json() as Promise<{ checks?: Record<string, { detail?: string }> }>,
+        () => undefined,
+      ),
+    ),
+  );
+  return new Map(live.map((instance, index) => [instance, (answers[index]?.checks?.leases?.detail ?? '').replace(/^held here: /, '').split(', ').filter((lease) => lease.length > 0 && lease !== 'none')]));
 };
+
+/** The scheduler's shards among some leases. */
+const shardsHeld = (leases: readonly string[]): number[] => shardsIn(leases, SHARDS);
 
 export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => {
   const say = options.log ?? ((line: string) => console.log(line));
@@ -109,6 +139,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
     KAFKA_DIRECTIVES_TOPIC: topics.directives,
     KAFKA_DEAD_LETTER_TOPIC: topics.deadLetter,
     KAFKA_GROUP_ID: id,
+    CALLPARK_SCHEDULER_SHARDS: String(SHARDS),
     LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
   });
   const made = await Promise.all(Array.from({ length: options.instances ?? 3 }, (_, index) => newInstance(`instance-${index + 1}`, root)));
@@ -116,6 +147,9 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
   const envOf = new Map(made.map(({ instance, dataDir }) => [instance, env(dataDir)]));
   let kills = 0;
   const takeovers: number[] = [];
+  const killTimes: number[] = [];
+  const downtimes: Downtime[] = [];
+  let started = 0;
   try {
     // One after the other: the first makes the schemas.
     for (const instance of instances) await startInstance(instance, envOf.get(instance)!);
@@ -132,7 +166,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
 
     const traffic = new Traffic({ instances, token: TOKEN, tenants, producer, signalingTopic: topics.signaling });
     traffic.start();
-    const started = Date.now();
+    started = Date.now();
     // The timers projection's lag, sampled every 2 s: a timer is fired when the scheduler reads it.
     const lagSamples: number[] = [];
     const sampling = (async () => {
@@ -149,18 +183,36 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
     for (let at = killEvery; at < options.trafficSeconds * 1000; at += killEvery) {
       await sleep(Math.max(0, started + at - Date.now()));
       while (instances.filter((instance) => instance.live).length < 2) await sleep(100);
-      const victim = (await schedulerHolder(instances)) ?? instances.find((instance) => instance.live)!;
+      // The victim: the instance running the timers projection (its lease moves too), else the one with the most shards.
+      const before = await leasesOf(instances);
+      const candidates = [...before.entries()].sort(([, a], [, b]) => Number(b.some((lease) => lease.startsWith('projection:ring_back_timers'))) - Number(a.some((lease) => lease.startsWith('projection:ring_back_timers'))) || shardsHeld(b).length - shardsHeld(a).length);
+      const [victim, victimLeases] = candidates[0] ?? [instances.find((instance) => instance.live)!, []];
+      const victimShards = shardsHeld(victimLeases);
       await killInstance(victim);
       kills++;
       const killedAt = Date.now();
-      say(`${Math.round((killedAt - started) / 1000)} s: SIGKILLed ${victim.name} (it ran the ring-back scheduler); ${traffic.acknowledged.length} commands acknowledged so far`);
+      killTimes.push(killedAt);
+      say(`${Math.round((killedAt - started) / 1000)} s: SIGKILLed ${victim.name} (it held ${victimLeases.join(', ') || 'no lease'}); ${traffic.acknowledged.length} commands acknowledged so far`);
       const restart = startInstance(victim, envOf.get(victim)!).then(() => say(`  ${victim.name} ready again ${Date.now() - killedAt} ms after its kill`));
       restart.catch(() => undefined); // Awaited below, with the others.
       restarts.push(restart);
-      // The survivors' /readyz names the scheduler's lease once one of them has taken it.
-      while ((await schedulerHolder(instances.filter((instance) => instance !== victim))) === undefined) await sleep(100);
+      // Each of its shards is down from the kill until a survivor's /readyz names its lease (polled every 50 ms).
+      const waiting = new Set(victimShards);
+      while (waiting.size > 0) {
+        // Any live instance: the victim too once restarted.
+        const now = await leasesOf(instances);
+        const at = Date.now();
+        for (const [holder, leases] of now) {
+          for (const shard of shardsHeld(leases)) {
+            if (!waiting.delete(shard)) continue;
+            downtimes.push({ shard, from: killedAt, to: at });
+            say(`  shard ${shard} taken over by ${holder.name} ${at - killedAt} ms after the kill`);
+          }
+        }
+        if (waiting.size > 0) await sleep(50);
+      }
       takeovers.push(Date.now() - killedAt);
-      say(`  the ring-back scheduler's lease taken over by another instance ${takeovers.at(-1)} ms after the kill`);
+      say(`  every shard of ${victim.name} taken over ${takeovers.at(-1)} ms after the kill`);
     }
     await sleep(Math.max(0, started + options.trafficSeconds * 1000 - Date.now()));
     await Promise.all(restarts);
@@ -186,11 +238,12 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
       }
       for (const instance of instances) await stopInstance(instance);
       if (process.env.CHAOS_LOG_LEVEL !== undefined) {
-        for (const instance of instances) say(`--- ${instance.name}:\n${instance.logs.filter((line) => /lease|scheduler|timer/i.test(line)).slice(-30).join('\n')}`);
+        for (const instance of instances) say(`--- ${instance.name}:\n${instance.logs.filter((line) => /lease|scheduler|timer/i.test(line)).slice(-200).join('\n')}`);
       }
 
       const directives = await readDirectives(kafka, topics.directives);
       const logFigures = judgeLog(log, traffic.acknowledged);
+      const outside = latenessOutsideDowntime(logFigures.firings, downtimes, (tenantId) => shardOf(tenantId, SHARDS));
       const figures: ChaosFigures = {
         kills,
         takeovers,
@@ -199,8 +252,11 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosFigures> => 
         directives: judgeDirectives(log, directives),
         projections: await judgeProjections({ eventStore, readStore }, [ringBackTimersProjection, ...readSideProjections]),
         lateness: latenessSummary(logFigures.lateness),
+        latenessOutsideDowntime: { ...latenessSummary(outside), excluded: logFigures.lateness.length - outside.length },
       };
       say(describe(figures));
+      const latest = [...logFigures.firings].sort((a, b) => b.at - b.dueAt - (a.at - a.dueAt)).slice(0, 10);
+      say(`  kills at ${killTimes.map((at) => at - started).join(', ')} ms from the start of the traffic; the latest timers: ${latest.map(({ dueAt, at }) => `${at - dueAt} ms late, due at ${dueAt - started} ms`).join('; ')}`);
       if (logFigures.late.length > 0) say(`  late timers: ${logFigures.late.slice(0, 10).map(({ timer, dueAt, at }) => `${timer} due ${dueAt} fired ${at}`).join('; ')}`);
       if (logFigures.timersMissed.length > 0) say(`  missed timers: ${logFigures.timersMissed.slice(0, 10).join('; ')}`);
       return figures;
@@ -249,11 +305,12 @@ const readDirectives = async (kafka: Kafka, topic: string): Promise<{ directiveI
 export const describe = (figures: ChaosFigures): string => {
   const { log, directives, projections, lateness } = figures;
   return [
-    `chaos figures (${figures.kills} SIGKILLs; the scheduler's lease taken over after ${figures.takeovers.join(', ')} ms):`,
+    `chaos figures (${figures.kills} SIGKILLs; every shard of the killed instance taken over after ${figures.takeovers.join(', ')} ms):`,
     `  commands acknowledged: ${log.acknowledged}; in the log exactly once: ${log.exactlyOnce}; missing: ${log.missing.length}; doubled: ${log.doubled.length}; requests given up: ${figures.unanswered}`,
     `  events in the log: ${log.events}; park sessions: ${log.sessions} (still open: ${log.sessionsOpen}); orbits held by two live sessions: ${log.orbitConflicts}`,
     `  ring-back timers due: ${log.timersDue}; fired once: ${log.timersFired}; never fired: ${log.timersMissed.length}; overtaken (not fired 5 s after due when the call was picked up or hung up): ${log.timersOvertaken}; fired twice: ${log.timersDoubled.length}`,
-    `  lateness (recorded decision minus due time): p50 ${lateness.p50} ms, p99 ${lateness.p99} ms, max ${lateness.max} ms; later than 5 s: ${lateness.over5s}`,
+    `  lateness of every fired timer (recorded decision minus due time): p50 ${lateness.p50} ms, p99 ${lateness.p99} ms, max ${lateness.max} ms; later than 5 s: ${lateness.over5s}`,
+    `  lateness excluding the instance's own downtime (${figures.latenessOutsideDowntime.excluded} timers due while their shard had no live holder left out): p50 ${figures.latenessOutsideDowntime.p50} ms, p99 ${figures.latenessOutsideDowntime.p99} ms, max ${figures.latenessOutsideDowntime.max} ms`,
     `  directives expected: ${directives.expected}; records published: ${directives.published}; missing: ${directives.missing}; duplicates (same id, same content): ${directives.duplicates}; same id, other content: ${directives.conflicting}`,
     `  projections equal to a fresh fold: ${projections.equal.join(', ') || 'none'}; different: ${projections.different.join(', ') || 'none'}`,
   ].join('\n');

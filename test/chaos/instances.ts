@@ -1,9 +1,11 @@
 /**
  * The chaos test's service instances: `node dist/adapters/app/main.js` processes, each on a port and a
  * data folder of its own that it keeps across restarts, all on one PostgreSQL database (event
- * store and read store) and one Kafka broker.
+ * store and read store) and one Kafka broker. With CHAOS_LOG_DIR set, each instance's output is
+ * also appended to `<name>.log` there (every start of it), to study a run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, mainScript, serviceEnvironment } from '../support/serviceProcess.js';
@@ -21,7 +23,9 @@ export const startInstance = async (instance: Instance, env: Record<string, stri
   const port = new URL(instance.url).port;
   const child = spawn(process.execPath, [mainScript], { env: serviceEnvironment({ ...env, PORT: port, HOST: '127.0.0.1' }), stdio: ['ignore', 'pipe', 'pipe'] });
   instance.child = child;
+  const file = process.env.CHAOS_LOG_DIR === undefined ? undefined : join(process.env.CHAOS_LOG_DIR, `${instance.name}.log`);
   const keep = (chunk: Buffer): void => {
+    if (file !== undefined) appendFileSync(file, chunk);
     instance.logs.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
     if (instance.logs.length > 2_000) instance.logs.splice(0, instance.logs.length - 1_000);
   };

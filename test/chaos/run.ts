@@ -1,7 +1,7 @@
 /**
  * `npm run chaos [minutes]`: the chaos run (chaos.ts) for as long as asked, 10 minutes by default,
  * on DATABASE_URL_TEST (else the local PostgreSQL) and KAFKA_BROKERS. Exits 1 when a figure says
- * something was lost, doubled or wrong.
+ * something was lost, doubled or wrong, or a timer fired more than 5 s late.
  */
 import { postgresTestUrl } from '../support/services.js';
 import { runChaos } from './chaos.js';
@@ -18,5 +18,5 @@ if (!brokers) {
 }
 const figures = await runChaos({ databaseUrl: postgresTestUrl(), brokers, trafficSeconds: minutes * 60 });
 const wrong =
-  figures.log.missing.length + figures.log.doubled.length + figures.log.orbitConflicts + figures.log.timersMissed.length + figures.log.timersDoubled.length + figures.directives.missing + figures.directives.conflicting + figures.projections.different.length;
+  figures.log.missing.length + figures.log.doubled.length + figures.log.orbitConflicts + figures.log.timersMissed.length + figures.log.timersDoubled.length + figures.log.late.length + figures.directives.missing + figures.directives.conflicting + figures.projections.different.length;
 process.exit(wrong === 0 ? 0 : 1);

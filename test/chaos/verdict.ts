@@ -36,10 +36,36 @@ export interface LogFigures {
   readonly lateness: readonly number[];
   /** The timers that fired more than 5 s late, with their due and firing times. */
   readonly late: readonly { readonly timer: string; readonly dueAt: number; readonly at: number }[];
+  /** Every fired timer with its due and firing times, in due order. */
+  readonly firings: readonly { readonly timer: string; readonly dueAt: number; readonly at: number }[];
 }
 
 const percentile = (sorted: readonly number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
 export const latenessSummary = (sorted: readonly number[]) => ({ p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0, over5s: sorted.filter((ms) => ms > 5_000).length });
+
+/** A shard of the ring-back scheduler without a live holder: from the SIGKILL of the instance that held it until another instance held it. */
+export interface Downtime {
+  readonly shard: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The lateness of the fired timers (ms, sorted) but those due while their tenant's shard was down
+ * (`downtimes`): the figure "excluding the instance's own downtime".
+ */
+export const latenessOutsideDowntime = (
+  firings: LogFigures['firings'],
+  downtimes: readonly Downtime[],
+  shardOfTenant: (tenantId: string) => number,
+): number[] =>
+  firings
+    .filter(({ timer, dueAt }) => {
+      const shard = shardOfTenant(timer.slice(0, timer.indexOf('/')));
+      return !downtimes.some((down) => down.shard === shard && dueAt >= down.from && dueAt <= down.to);
+    })
+    .map(({ dueAt, at }) => Math.max(0, at - dueAt))
+    .sort((a, b) => a - b);
 
 type Logged = { event: CallParkEvent; commandId: string; eventId: string };
 
@@ -110,6 +136,7 @@ export const judgeLog = (log: readonly Logged[], acknowledged: readonly Acknowle
   const timersDoubled: string[] = [];
   const lateness: number[] = [];
   const late: { timer: string; dueAt: number; at: number }[] = [];
+  const firings: { timer: string; dueAt: number; at: number }[] = [];
   let timersDue = 0;
   let timersOvertaken = 0;
   for (const [timer, { dueAt, sessionKey }] of due) {
@@ -123,6 +150,7 @@ export const judgeLog = (log: readonly Logged[], acknowledged: readonly Acknowle
     else if (at.length > 1) timersDoubled.push(timer);
     else {
       lateness.push(Math.max(0, at[0]! - dueAt));
+      firings.push({ timer, dueAt, at: at[0]! });
       if (at[0]! - dueAt > 5_000) late.push({ timer, dueAt, at: at[0]! });
     }
   }
@@ -143,6 +171,7 @@ export const judgeLog = (log: readonly Logged[], acknowledged: readonly Acknowle
     timersDoubled,
     lateness: lateness.sort((a, b) => a - b),
     late,
+    firings: firings.sort((a, b) => a.dueAt - b.dueAt),
   };
 };
 

@@ -1,8 +1,9 @@
 /**
  * Two service instances on one deployment (one event store, one PostgreSQL read store): each
- * piece of shared work (every projection, the ring-back scheduler) runs on exactly one of them,
- * the survivor takes over what a stopped instance ran, and a read on one instance waits for a
- * write acknowledged by the other when it carries the write's position.
+ * piece of shared work (every projection, each shard of the ring-back scheduler) runs on exactly
+ * one of them, the shards half on each; the survivor takes over what a stopped instance ran, and
+ * a read on one instance waits for a write acknowledged by the other when it carries the write's
+ * position.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,12 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../adapters/config/config.js';
 import { createLogger } from '../../adapters/observability/logger.js';
 import { startService, type RunningService } from '../../adapters/app/service.js';
+import { DEFAULT_SCHEDULER_SHARDS, schedulerShardLeases, shardsIn } from '../../adapters/scheduler/shards.js';
 import { postgresAvailable, postgresTestUrl } from '../support/services.js';
 
 const available = await postgresAvailable();
 const TOKEN = 'cluster-admin-token-0123456789abcdef';
 
-const allLeases = (service: RunningService): string[] => ['ring-back-scheduler', ...service.runners.map((runner) => `projection:${runner.build}`)].sort();
+const allLeases = (service: RunningService): string[] => [...schedulerShardLeases(DEFAULT_SCHEDULER_SHARDS), ...service.runners.map((runner) => `projection:${runner.build}`)].sort();
+const shardsOf = (service: RunningService): number[] => shardsIn(service.leases(), DEFAULT_SCHEDULER_SHARDS);
 
 /** Resolves once `check` holds: now, or after one of the services took or lost a lease (bounded by the test's timeout). */
 const leasesSettle = (services: readonly RunningService[], check: () => boolean): Promise<void> =>
@@ -64,10 +67,11 @@ describe.skipIf(!available)('several instances on one deployment', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
-  it('runs each shared piece of work on exactly one instance', async () => {
-    await leasesSettle([a, b], () => [...a.leases(), ...b.leases()].length >= allLeases(a).length);
+  it('runs each shared piece of work on exactly one instance, the ring-back scheduler’s shards shared out between them', async () => {
+    await leasesSettle([a, b], () => [...a.leases(), ...b.leases()].length >= allLeases(a).length && shardsOf(a).length === DEFAULT_SCHEDULER_SHARDS / 2);
     const held = [...a.leases(), ...b.leases()].sort();
     expect(held).toEqual(allLeases(a));
+    expect(shardsOf(b)).toHaveLength(DEFAULT_SCHEDULER_SHARDS / 2);
     const metrics = await (await call(b, 'GET', '/metrics')).text();
     for (const lease of allLeases(b)) expect(metrics).toContain(`callpark_lease_held{lease="${lease}"} ${b.leases().includes(lease) ? 1 : 0}`);
     const ready = (await (await call(b, 'GET', '/readyz')).json()) as { checks: Record<string, { ok: boolean; detail?: string }> };

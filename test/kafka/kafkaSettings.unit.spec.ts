@@ -23,6 +23,7 @@ describe('Kafka settings from the environment', () => {
       KAFKA_REPLICATION_FACTOR: '3',
       KAFKA_SIGNALING_PARTITIONS: '12',
       KAFKA_DEAD_LETTER_MAX_BYTES: '500000',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
     });
     expect(settings).toEqual({
       security: {
@@ -30,7 +31,8 @@ describe('Kafka settings from the environment', () => {
         sasl: { mechanism: 'scram-sha-512', username: 'callpark', password: 'not-a-real-secret' },
       },
       topics: { replicationFactor: 3, signalingPartitions: 12 },
-      consumer: { deadLetterMaxBytes: 500_000 },
+      // Heartbeats a tenth of the session timeout apart.
+      consumer: { deadLetterMaxBytes: 500_000, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 600 },
     });
   });
 
@@ -49,6 +51,8 @@ describe('Kafka settings from the environment', () => {
     // Too small to carry the capped headers and a prefix of the value.
     expect(problems({ KAFKA_DEAD_LETTER_MAX_BYTES: '1000' })).toEqual(['KAFKA_DEAD_LETTER_MAX_BYTES']);
     expect(problems({ KAFKA_DEAD_LETTER_MAX_BYTES: '1MB' })).toEqual(['KAFKA_DEAD_LETTER_MAX_BYTES']);
+    // Under the broker's group.min.session.timeout.ms, the group would refuse the consumer.
+    expect(problems({ KAFKA_SESSION_TIMEOUT_MS: '1000' })).toEqual(['KAFKA_SESSION_TIMEOUT_MS']);
     expect(problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'callpark' })).toEqual(['KAFKA_SASL_PASSWORD']);
     expect(problems({ KAFKA_SASL_USERNAME: 'callpark', KAFKA_SASL_PASSWORD: 'hunter2-hunter2' })).toEqual(['KAFKA_SASL_MECHANISM']);
     try {

@@ -90,6 +90,8 @@ export interface ProcessOptions {
   readonly wrap?: (port: CommandPort) => CommandPort;
   /** Start without the runner (another process projects). */
   readonly withoutRunner?: boolean;
+  /** Split the tenants into `count` shards and own those of `own` (none: wait for `own` calls) rather than every tenant. */
+  readonly shards?: { readonly count: number; readonly own: readonly number[] };
 }
 
 export class TimerWorld {
@@ -139,8 +141,10 @@ export class TimerWorld {
       log,
       random: () => 0.5,
       ...(options.scheduler ? { options: options.scheduler } : {}),
+      ...(options.shards ? { shards: options.shards.count } : {}),
     });
-    await scheduler.start();
+    if (options.shards) await Promise.all(options.shards.own.map((shard) => scheduler.own(shard)));
+    else await scheduler.start();
     const process: ServiceProcess = {
       handler,
       runner,

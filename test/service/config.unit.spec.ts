@@ -26,7 +26,15 @@ describe('configuration from the environment', () => {
       shutdownGraceMillis: 10_000,
       maxProjectionLagEvents: 10_000,
       longWaitSeconds: 120,
+      leases: { retryMs: 250, schedulerShards: 16 },
     });
+  });
+
+  it('reads how often leases are tried and how many shards the ring-back scheduler has, within their bounds', () => {
+    expect(loadConfig({ CALLPARK_LEASE_RETRY_MS: '100', CALLPARK_SCHEDULER_SHARDS: '64' }).leases).toEqual({ retryMs: 100, schedulerShards: 64 });
+    expect(problemsOf({ CALLPARK_LEASE_RETRY_MS: '10', CALLPARK_SCHEDULER_SHARDS: '0' }).map((problem) => problem.variable)).toEqual(['CALLPARK_LEASE_RETRY_MS', 'CALLPARK_SCHEDULER_SHARDS']);
+    expect(problemsOf({ CALLPARK_SCHEDULER_SHARDS: '1025' })).toEqual([{ variable: 'CALLPARK_SCHEDULER_SHARDS', message: 'expected a whole number from 1 to 1024, got "1025"' }]);
+    expect(problemsOf({ CALLPARK_LEASE_RETRY_MS: 'fast' }).map((problem) => problem.variable)).toEqual(['CALLPARK_LEASE_RETRY_MS']);
   });
 
   it('switches the event store, the read store and Kafka on by their variables', () => {
