@@ -376,6 +376,29 @@ describe('EventStoreDB adapter: snapshots', () => {
       await standIn.stop();
     }
   }, 60_000);
+
+  it('reads the newest whole snapshot while a newer one is half written, or was abandoned half written', async () => {
+    const standIn = await startEsdbProtocolStandIn();
+    const store = connectEventStoreDb(standIn.connectionString, quiet);
+    const stream = `callpark-tenant-${randomUUID().slice(0, 8)}`;
+    const part = (revision: number, n: number, parts: number, text: string): EventData => ({ id: randomUUID(), type: 'SnapshotPart', data: { revision, part: n, parts, text } });
+    try {
+      await store.writeSnapshot(stream, { revision: 5, data: { at: 5 } });
+      // A writer of the snapshot at 9, in three appends, has made the first two.
+      await store.appendToStream(snapshotStreamOf(stream), [part(9, 0, 3, '{"at"')]);
+      await store.appendToStream(snapshotStreamOf(stream), [part(9, 1, 3, ':')]);
+      expect(await store.readSnapshot(stream)).toEqual({ revision: 5, data: { at: 5 } });
+      // It died there; the next writer appends its parts after the abandoned ones.
+      await store.writeSnapshot(stream, { revision: 12, data: { at: 12 } });
+      expect(await store.readSnapshot(stream)).toEqual({ revision: 12, data: { at: 12 } });
+      // A last part with no parts before it is not a snapshot either.
+      await store.appendToStream(snapshotStreamOf(stream), [part(15, 1, 2, '15}')]);
+      expect(await store.readSnapshot(stream)).toEqual({ revision: 12, data: { at: 12 } });
+    } finally {
+      await store.close();
+      await standIn.stop();
+    }
+  });
 });
 
 describe('EventStoreDB adapter under the command handler: nothing refused for size', () => {

@@ -333,24 +333,33 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
+  /**
+   * The newest whole snapshot: read backwards, its last part first, then each one before it. The
+   * parts of a snapshot still being written (or abandoned by a writer that died) come after it in
+   * the stream and are passed over, so a cold load during a write still starts from a snapshot.
+   */
   async readSnapshot(streamName: string): Promise<Snapshot | undefined> {
     const stream = snapshotStreamOf(streamName);
-    const found: SnapshotPart[] = [];
+    let found: SnapshotPart[] = [];
     for await (const event of this.readStream(stream, { direction: 'backwards' })) {
       const part = event.data;
-      if (!isSnapshotPart(part)) return undefined;
-      const expected = found.length === 0 ? undefined : found.at(-1)!;
-      // The last part first, then each one before it, of the same snapshot; anything else: none is whole.
-      if (expected === undefined ? part.part !== part.parts - 1 : part.revision !== expected.revision || part.part !== expected.part - 1) return undefined;
-      found.push(part);
-      if (part.part === 0) break;
+      if (!isSnapshotPart(part)) {
+        found = [];
+        continue;
+      }
+      const after = found.at(-1);
+      const continues = after !== undefined && part.revision === after.revision && part.parts === after.parts && part.part === after.part - 1;
+      if (continues) found.push(part);
+      else found = part.part === part.parts - 1 ? [part] : [];
+      if (found.at(-1)?.part === 0) {
+        const text = found
+          .reverse()
+          .map((piece) => piece.text)
+          .join('');
+        return { revision: found[0]!.revision, data: JSON.parse(text) as unknown };
+      }
     }
-    if (found.at(-1)?.part !== 0) return undefined;
-    const text = found
-      .reverse()
-      .map((part) => part.text)
-      .join('');
-    return { revision: found[0]!.revision, data: JSON.parse(text) as unknown };
+    return undefined;
   }
 
   /** The snapshot's JSON text in parts, gathered into appends that each fit the limit. */
