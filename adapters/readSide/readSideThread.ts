@@ -12,11 +12,11 @@
  * catchUp. The scheduler stays on the main thread: it fires its commands through the command
  * handler, and reads the timers' table through the main thread's connection to the read store.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Position } from '../../domain/eventStore.js';
 import { buildName, type Projection } from '../../projections/projection.js';
 import type { AppliedBatch, Lag, ProjectionRunner, RunnerStatus } from '../../projections/runner.js';
-import { compiledModule, workerExecArgv } from '../runtime/workerModule.js';
+import { compiledModule, startWorker } from '../runtime/workerModule.js';
 import { projectionLease } from '../leases/projectionLeases.js';
 import type { FromReadSide, ReadSideWorkerData, StoreSettings, ToReadSide } from './protocol.js';
 
@@ -107,7 +107,7 @@ export class ReadSideThread {
 
   private constructor(stores: StoreSettings, projections: readonly Projection[]) {
     const workerData: ReadSideWorkerData = { stores, projections: projections.map((projection) => projection.name), appends: this.appends.buffer as SharedArrayBuffer };
-    this.worker = new Worker(compiledModule(new URL('./readSideWorker.js', import.meta.url)), { workerData, execArgv: workerExecArgv() });
+    this.worker = startWorker(compiledModule(new URL('./readSideWorker.js', import.meta.url)), { workerData });
     this.runners = projections.map((projection) => new RemoteRunner(projection, this));
   }
 

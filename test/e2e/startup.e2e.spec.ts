@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, mainScript, removeDir, repositoryRoot, serviceEnvironment, startServiceProcess, tempDataDir } from '../support/serviceProcess.js';
+import { randomUUID } from 'node:crypto';
+import { ADMIN_TOKEN, SIGNALING_TOKEN, api, defaultTokens, freePort, mainScript, removeDir, repositoryRoot, serviceEnvironment, startServiceProcess, tempDataDir } from '../support/serviceProcess.js';
 
 const exitOf = (child: ReturnType<typeof spawn>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
   new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -42,6 +43,27 @@ describe('starting and stopping the service', () => {
     // npm waited for the service: nothing listens on the port any more.
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   }, 180_000);
+
+  it('starts its threads and records a park when node is given V8 heap flags, as an operator sizing its memory would', async () => {
+    const dataDir = await tempDataDir();
+    cleanups.push(() => removeDir(dataDir));
+    // V8's flags are the whole process's; a worker thread refuses them as options of its own.
+    const service = await startServiceProcess({ CALLPARK_DATA_DIR: dataDir, CALLPARK_TOKENS: defaultTokens('fabrikam'), LOG_LEVEL: 'warn' }, 90_000, ['--max-semi-space-size=8', '--max-old-space-size=1024']);
+    cleanups.push(async () => void (await service.kill()));
+    const policy = await api(service.url, ADMIN_TOKEN).patch('/v1/tenants/fabrikam/policies/Global', { allowCallPark: true });
+    expect([200, 201]).toContain(policy.status);
+    const parked = await api(service.url, SIGNALING_TOKEN).post('/v1/signaling', {
+      type: 'park.requested',
+      eventId: randomUUID(),
+      tenantId: 'fabrikam',
+      callId: 'call-with-heap-flags',
+      parker: { userId: 'alice@fabrikam.com', endpoint: 'teams-desktop' },
+      media: 'audio',
+    });
+    expect(parked.status).toBe(201);
+    expect(parked.body).toMatchObject({ outcome: 'parked' });
+    expect(await service.stop()).toBe(0);
+  }, 120_000);
 
   it('says in one line which variable to change when the port is taken, and exits 78', async () => {
     const holder: Server = createServer();

@@ -83,13 +83,13 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-/** Start the service on a free port and wait until /readyz answers ready. */
-export const startServiceProcess = async (env: Record<string, string>, timeoutMs = 90_000): Promise<ServiceProcess> => {
+/** Start the service on a free port (with `nodeOptions` before its script) and wait until /readyz answers ready. */
+export const startServiceProcess = async (env: Record<string, string>, timeoutMs = 90_000, nodeOptions: readonly string[] = []): Promise<ServiceProcess> => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // The embedded defaults unless a test says otherwise: the runner's own KAFKA_BROKERS (set for
   // the Kafka suites) or store settings must not leak into the service under test.
-  const child = spawn(process.execPath, [mainScript], {
+  const child = spawn(process.execPath, [...nodeOptions, mainScript], {
     env: serviceEnvironment({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

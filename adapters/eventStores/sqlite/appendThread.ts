@@ -10,9 +10,9 @@
  * The thread is started with the first append and is kept referenced only while appends are in
  * flight, so an idle store never keeps a process alive.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { WrongExpectedRevision } from '../../../domain/eventStore.js';
-import { compiledModule, workerExecArgv } from '../../runtime/workerModule.js';
+import { compiledModule, startWorker } from '../../runtime/workerModule.js';
 import type { AppendOutcome, WriteRequest } from './appendWriter.js';
 import type { ConnectionOptions } from './connection.js';
 import { EventIdConflict } from './eventIdConflict.js';
@@ -89,7 +89,7 @@ export class AppendThread {
   }
 
   private start(): Worker {
-    const worker = new Worker(compiledModule(new URL('./appendWorker.js', import.meta.url)), { workerData: this.data, execArgv: workerExecArgv() });
+    const worker = startWorker(compiledModule(new URL('./appendWorker.js', import.meta.url)), { workerData: this.data });
     worker.on('message', (answer: WriterAnswer) => this.answered(answer));
     const lost = (error: Error): void => {
       this.failure = error;
