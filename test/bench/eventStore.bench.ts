@@ -17,7 +17,7 @@ import type Database from 'better-sqlite3';
 import { openConnection, type Synchronous } from '../../adapters/eventStores/sqlite/connection.js';
 import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { ExpectedRevision } from '../../domain/eventStore.js';
-import { throughput, type BenchSuite } from './harness.js';
+import { inTurns, throughput, type BenchSuite, type Measured } from './harness.js';
 
 const busyTimeoutMs = 5_000;
 const data = { orbit: 42, caller: 'sip:alice@example.test', parkedBy: 'bob' };
@@ -25,26 +25,6 @@ const data = { orbit: 42, caller: 'sip:alice@example.test', parkedBy: 'bob' };
 const temporaryDirectory = async (): Promise<{ readonly file: (name: string) => string; readonly remove: () => Promise<void> }> => {
   const directory = await mkdtemp(join(tmpdir(), 'callpark-bench-'));
   return { file: (name) => join(directory, name), remove: () => rm(directory, { recursive: true, force: true }) };
-};
-
-interface Measured {
-  /** Run `count` operations. */
-  readonly operation: (count: number) => void | Promise<void>;
-  readonly batch: number;
-}
-
-/** One throughput figure per sample for each case, the samples taken in turns. */
-const inTurns = async (cases: readonly Measured[], { samples, warmup = 1 }: { samples: number; warmup?: number }): Promise<number[][]> => {
-  const figures = cases.map((): number[] => []);
-  for (let round = 0; round < warmup + samples; round++) {
-    for (let turn = 0; turn < cases.length; turn++) {
-      const index = (round + turn) % cases.length;
-      const { operation, batch } = cases[index]!;
-      const [figure] = await throughput(operation, { batch, samples: 1, warmup: 0 });
-      if (round >= warmup) figures[index]!.push(figure!);
-    }
-  }
-  return figures;
 };
 
 /** The baseline: the same rows inserted by a plain loop, each in its own (autocommit) transaction. */

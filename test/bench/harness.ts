@@ -70,6 +70,30 @@ export const throughput = async (
   return figures;
 };
 
+export interface Measured {
+  /** Run `count` operations. */
+  readonly operation: (count: number) => void | Promise<void>;
+  readonly batch: number;
+}
+
+/**
+ * One throughput figure per sample for each case, the samples taken in turns (round-robin, the
+ * order rotating every round): drift in the machine, the disk or the garbage collector's state
+ * then lands on every case alike rather than on whichever ran last.
+ */
+export const inTurns = async (cases: readonly Measured[], { samples, warmup = 1 }: { samples: number; warmup?: number }): Promise<number[][]> => {
+  const figures = cases.map((): number[] => []);
+  for (let round = 0; round < warmup + samples; round++) {
+    for (let turn = 0; turn < cases.length; turn++) {
+      const index = (round + turn) % cases.length;
+      const { operation, batch } = cases[index]!;
+      const [figure] = await throughput(operation, { batch, samples: 1, warmup: 0 });
+      if (round >= warmup) figures[index]!.push(figure!);
+    }
+  }
+  return figures;
+};
+
 export const ratioToBaseline = (result: SuiteResult, item: CaseResult): number | undefined => {
   const baseline = result.cases.find((c) => c.baseline);
   if (!baseline || baseline === item) return undefined;
