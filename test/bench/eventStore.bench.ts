@@ -17,7 +17,7 @@ import type Database from 'better-sqlite3';
 import { openConnection, type Synchronous } from '../../adapters/eventStores/sqlite/connection.js';
 import { SqliteEventStore } from '../../adapters/eventStores/sqlite/sqliteEventStore.js';
 import type { ExpectedRevision } from '../../domain/eventStore.js';
-import { inTurns, throughput, type BenchSuite, type Measured } from './harness.js';
+import { inTurns, type BenchSuite, type Measured } from './harness.js';
 
 const busyTimeoutMs = 5_000;
 const data = { orbit: 42, caller: 'sip:alice@example.test', parkedBy: 'bob' };
