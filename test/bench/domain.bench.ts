@@ -323,7 +323,7 @@ const smallTenants = async (store: EventStore, prefix: string, tenants: number, 
 const BIG_HISTORY = Number(process.env['BENCH_HANDLER_HISTORY'] ?? 1_000_000);
 const coldSmallBatch = 1_000;
 const warmSmallBatch = 2_000;
-const coldBigBatch = 200;
+const coldBigBatch = 1_000;
 const warmBigBatch = 2_000;
 
 interface Prepared {
