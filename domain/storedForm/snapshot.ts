@@ -8,13 +8,13 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import type { CallParkState } from '../callParkState.js';
-import { decode, oneOf, type DecodeError } from '../codec/codec.js';
+import { DecodeError, decode, oneOf } from '../codec/codec.js';
 import { Party } from '../commands.js';
 import { Capabilities, Endpoint, Media } from '../endpoint.js';
 import { PolicySettings } from '../parkPolicy.js';
 import { quickOf, quickPathOff, REFUSED } from '../codec/quickDecode.js';
 
-export const SNAPSHOT_SCHEMA_VERSION = 4;
+export const SNAPSHOT_SCHEMA_VERSION = 5;
 
 /** Milliseconds since the epoch (a snapshot is written by this service, never typed by a person). */
 const Millis = t.number;
@@ -59,7 +59,8 @@ const StoredSession = t.type({
   orbitCode: t.string,
   parker: Party,
   media: Media,
-  settings: PolicySettings,
+  /** Where the settings it was parked with are in the state's `settings`. */
+  settings: t.number,
   parkedAt: Millis,
   phase: oneOf('SessionPhase', ['parked', 'ringing-back']),
   attempt: t.number,
@@ -68,14 +69,45 @@ const StoredSession = t.type({
 
 export const StoredState = t.type({
   policies: t.array(StoredLot),
+  /**
+   * The settings the sessions were parked with (I5), each once: every call parked under one
+   * policy carries the same ones, and a copy each made up half of a snapshot's bytes.
+   */
+  settings: t.array(PolicySettings),
   grants: t.array(t.tuple([t.string, t.string])),
   endpointOverrides: t.array(t.tuple([Endpoint, Capabilities])),
   sessions: t.array(StoredSession),
 });
 export type StoredState = t.OutputOf<typeof StoredState>;
 
-export const encodeState = (state: CallParkState): StoredState =>
-  StoredState.encode({
+/** Settings with the same values (a handful of fields, compared one by one). */
+const sameSettings = (a: PolicySettings, b: PolicySettings): boolean => {
+  if (a === b) return true;
+  for (const key in a) if (a[key as keyof PolicySettings] !== b[key as keyof PolicySettings]) return false;
+  for (const key in b) if (!(key in a)) return false;
+  return true;
+};
+
+/** Past this many distinct settings, a session's are added without looking for their twin (the look is linear). */
+const SETTINGS_LOOKED_THROUGH = 32;
+
+/** The sessions' settings, each distinct value once, and where each session's are. */
+const settingsTable = (sessions: Iterable<{ readonly settings: PolicySettings }>): { readonly table: PolicySettings[]; readonly indexes: number[] } => {
+  const table: PolicySettings[] = [];
+  const indexes: number[] = [];
+  for (const { settings } of sessions) {
+    let index = -1;
+    for (let i = 0; i < Math.min(table.length, SETTINGS_LOOKED_THROUGH) && index < 0; i++) if (sameSettings(table[i]!, settings)) index = i;
+    if (index < 0) index = table.push(settings) - 1;
+    indexes.push(index);
+  }
+  return { table, indexes };
+};
+
+export const encodeState = (state: CallParkState): StoredState => {
+  const { table, indexes } = settingsTable(state.sessions.values());
+  let next = 0;
+  return StoredState.encode({
     policies: [...state.policies.values()].map((lot) => ({
       policy: lot.policy,
       settings: lot.settings,
@@ -85,8 +117,10 @@ export const encodeState = (state: CallParkState): StoredState =>
     })),
     grants: [...state.grants],
     endpointOverrides: [...state.endpointOverrides],
-    sessions: [...state.sessions.values()].map((session) => ({ ...session })),
+    settings: table,
+    sessions: [...state.sessions.values()].map((session) => ({ ...session, settings: indexes[next++]! })),
   });
+};
 
 const quickStoredState = quickOf(StoredState);
 
@@ -100,7 +134,16 @@ export const decodeState = (stored: unknown): E.Either<DecodeError, CallParkStat
 };
 
 const stateOf = (decoded: E.Either<DecodeError, t.TypeOf<typeof StoredState>>): E.Either<DecodeError, CallParkState> =>
-  E.map((decoded: t.TypeOf<typeof StoredState>): CallParkState => ({
+  E.chain((decoded: t.TypeOf<typeof StoredState>): E.Either<DecodeError, CallParkState> => {
+    const missing = decoded.sessions.findIndex((session) => decoded.settings[session.settings] === undefined);
+    if (missing >= 0) {
+      const index = decoded.sessions[missing]!.settings;
+      return E.left(new DecodeError([{ path: `$.sessions[${missing}].settings`, message: `expected the index of one of the ${decoded.settings.length} settings, got ${index}` }]));
+    }
+    return E.right(stateOfValid(decoded));
+  })(decoded);
+
+const stateOfValid = (decoded: t.TypeOf<typeof StoredState>): CallParkState => ({
     policies: new Map(
       decoded.policies.map((lot) => [
         lot.policy,
@@ -109,6 +152,6 @@ const stateOf = (decoded: E.Either<DecodeError, t.TypeOf<typeof StoredState>>): 
     ),
     grants: new Map(decoded.grants),
     endpointOverrides: new Map(decoded.endpointOverrides),
-    sessions: new Map(decoded.sessions.map((session) => [session.sessionId, { ...session }])),
+    sessions: new Map(decoded.sessions.map((session) => [session.sessionId, { ...session, settings: decoded.settings[session.settings]! }])),
     parkedCalls: new Map(decoded.sessions.map((session) => [session.callId, session.sessionId])),
-  }))(decoded);
+  });

@@ -402,7 +402,7 @@ describe('EventStoreDB adapter: snapshots', () => {
 });
 
 describe('EventStoreDB adapter under the command handler: nothing refused for size', () => {
-  it('records a batch of 2,000 parks, keeps the snapshot of a tenant holding 1,800 calls (over 1 MiB), and a cold load starts from it', async () => {
+  it('records a batch of 4,200 parks, keeps the snapshot of a tenant holding 4,000 calls (over 1 MiB), and a cold load starts from it', async () => {
     const standIn = await startEsdbProtocolStandIn();
     const store = connectEventStoreDb(standIn.connectionString, quiet);
     const snapshotErrors: unknown[] = [];
@@ -425,12 +425,12 @@ describe('EventStoreDB adapter under the command handler: nothing refused for si
         random: 0,
       });
       const hangUp = (i: number): CallParkCommand => ({ type: 'CallerHungUp', commandId: `hang-up-${i}`, at: base + 1_000 + i, tenantId, callId: `call-${i}` });
-      // 2,000 parks in one batch (about 1.3 MB of events: more than one append takes).
-      const outcomes = await handler.handleBatch(tenantId, [policy, ...Array.from({ length: 2_000 }, (_, i) => park(i))]);
-      expect(outcomes.filter((outcome) => outcome.kind === 'accepted')).toHaveLength(2_001);
-      // 200 calls hang up, then calls come and go while the tenant holds 1,800 until its snapshot is due.
+      // 4,200 parks in one batch (about 2.8 MB of events: more than one append takes).
+      const outcomes = await handler.handleBatch(tenantId, [policy, ...Array.from({ length: 4_200 }, (_, i) => park(i))]);
+      expect(outcomes.filter((outcome) => outcome.kind === 'accepted')).toHaveLength(4_201);
+      // 200 calls hang up, then calls come and go while the tenant holds 4,000 until its snapshot is due.
       await handler.handleBatch(tenantId, Array.from({ length: 200 }, (_, i) => hangUp(i)));
-      const traffic = Array.from({ length: 1_800 }, (_, i) => [park(2_000 + i), hangUp(2_000 + i)]).flat();
+      const traffic = Array.from({ length: 4_000 }, (_, i) => [park(4_200 + i), hangUp(4_200 + i)]).flat();
       await handler.handleBatch(tenantId, traffic);
       const revision = await snapshotStored;
       expect(snapshotErrors).toEqual([]);
@@ -440,8 +440,8 @@ describe('EventStoreDB adapter under the command handler: nothing refused for si
 
       // A cold load: the snapshot and the events after it, not the history; repeated commands still known.
       const cold = new CommandHandler({ store });
-      expect(await cold.query(tenantId, (state) => state.sessions.size)).toBe(1_800);
-      expect(await cold.handle(park(2_100))).toMatchObject({ duplicate: true, kind: 'accepted' });
+      expect(await cold.query(tenantId, (state) => state.sessions.size)).toBe(4_000);
+      expect(await cold.handle(park(4_300))).toMatchObject({ duplicate: true, kind: 'accepted' });
       expect(await cold.handle({ ...hangUp(1_000), commandId: 'hang-up-again' })).toMatchObject({ kind: 'accepted' });
     } finally {
       await store.close();

@@ -337,6 +337,25 @@ describe('snapshots (snapshot.ts)', () => {
     expect(decoded(decodeState(overTheWire(encodeState(state))))).toEqual(state);
   });
 
+  it('keeps each distinct settings a session was parked with once, and gives every session back its own', () => {
+    const { state } = realisticHistory();
+    // A policy change between parks: the sessions parked before it keep the settings they were parked with (I5).
+    const sessions = [...state.sessions.values()];
+    const changed = { ...sessions[0]!.settings, parkTimeoutSeconds: sessions[0]!.settings.parkTimeoutSeconds + 60 };
+    const mixed: CallParkState = { ...state, sessions: new Map(sessions.map((session, i) => [session.sessionId, i === 0 ? { ...session, settings: changed } : { ...session, settings: { ...session.settings } }])) };
+    const stored = overTheWire(encodeState(mixed));
+    expect(stored.settings).toHaveLength(2);
+    expect(stored.sessions.map((session) => session.settings)).toEqual([0, 1, 1]);
+    expect(decoded(decodeState(stored))).toEqual(mixed);
+  });
+
+  it('a session pointing at settings the snapshot does not have is an error naming the path', () => {
+    const { state } = realisticHistory();
+    const stored = overTheWire(encodeState(state));
+    stored.sessions[1]!.settings = 7;
+    expect(issuesOf(decodeState(stored))).toEqual([{ path: '$.sessions[1].settings', message: expect.stringContaining('got 7') }]);
+  });
+
   it('a malformed snapshot is an error naming the path', () => {
     const { state } = realisticHistory();
     const stored = overTheWire(encodeState(state));
