@@ -25,6 +25,11 @@
  *
  * Back-pressure (backPressure.ts): a bounded number of lanes in flight, and the partitions
  * paused while the store is slow.
+ *
+ * One file of about 490 lines: the consumer's run loop, its recovery, the per-partition lanes
+ * and the commit pacing share the consumer's state (what each partition has handed, committed
+ * and dead-lettered); the parts that stand alone are apart already (partitionCommits.ts,
+ * partitionStalls.ts, tenantLanes.ts, signalingBatch.ts, signalingDecoding.ts, deadLetter.ts).
  */
 import type { Batch, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { CallParkCommand } from '../../domain/commands.js';

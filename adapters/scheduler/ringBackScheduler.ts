@@ -25,6 +25,10 @@
  *   (the overdue ones fire at once; shards taken together are read once); `release(shard)` drops
  *   them and resolves once their commands in flight are answered, so that the shard's lease is
  *   given up only when nothing of it is being sent here. Without `shards`, it fires every timer.
+ *
+ * One file of about 560 lines: the heap, the armed timer, the rounds and the shards all read and
+ * change the same few fields in one turn of the event loop; its parts that stand alone are apart
+ * already (timerQueue.ts, timerFeed.ts, timerCommand.ts, shards.ts, clock.ts).
  */
 import type { CommandOutcome } from '../commands/commandHandler.js';
 import type { CallParkCommand } from '../../domain/commands.js';

@@ -26,8 +26,12 @@
  * - Snapshots live in a stream of their own per stream (`snapshot@{stream}`), out of `$all`'s
  *   readers' way: a snapshot is JSON text cut into parts (events `SnapshotPart`) small enough for
  *   an append each; once all are written, the stream's `$tb` metadata (truncate before) retires
- *   the parts of every older snapshot, which the server's scavenge then deletes. A reader reads the
- *   last part, then the ones before it, and takes the snapshot only when all are there.
+ *   the parts of every older snapshot, which the server's scavenge then deletes. A reader takes
+ *   the newest snapshot whose parts are all there, passing over those of one still being written.
+ *
+ * One file of about 510 lines: it is the whole port on one client (appends, reads, snapshots,
+ * subscriptions that resume), each part a few dozen lines sharing the client, its retries and
+ * the snapshot streams' naming; split, every part would import all of those back.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
