@@ -19,25 +19,30 @@ export const compiledModule = (url: URL): string => {
 };
 
 /**
- * The Node options a worker thread starts with: the process's own, less those that only make
- * sense for a process's main script (`--input-type`, which a process run with `-e` carries and a
- * worker started from a file refuses).
+ * Options a worker refused, as its first refusal named them: V8's own flags
+ * (`--max-semi-space-size`, `--max-old-space-size`, …), which are the whole process's already.
  */
-export const workerExecArgv = (): string[] => process.execArgv.filter((option) => !option.startsWith('--input-type'));
+const refusedByWorkers = new Set<string>();
 
 /**
- * Start a worker thread with the process's Node options (`--cpu-prof` profiles it too). V8's own
- * flags (`--max-semi-space-size`, `--max-old-space-size`, …) are the process's already and a worker
- * refuses them as options of its own: those it names as refused are left out, so a service started
- * with them still starts its threads.
+ * The Node options a worker thread starts with: the process's own, less those that only make
+ * sense for a process's main script (`--input-type`, which a process run with `-e` carries and a
+ * worker started from a file refuses) and those a worker refused before.
+ */
+const workerExecArgv = (): string[] => process.execArgv.filter((option) => !option.startsWith('--input-type') && !refusedByWorkers.has(option));
+
+/**
+ * Start a worker thread with the process's Node options (`--cpu-prof` profiles it too). When the
+ * worker refuses some as options of its own, they are learned (once for the process) and left
+ * out, so a service started with V8's flags still starts its threads.
  */
 export const startWorker = (module: string, options: Omit<WorkerOptions, 'execArgv'>): Worker => {
-  const execArgv = workerExecArgv();
   try {
-    return new Worker(module, { ...options, execArgv });
+    return new Worker(module, { ...options, execArgv: workerExecArgv() });
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
-    const refused = new Set(((error as Error).message.split(': ')[1] ?? '').split(',').map((flag) => flag.trim()));
-    return new Worker(module, { ...options, execArgv: execArgv.filter((option) => !refused.has(option)) });
+    // "Initiated Worker with invalid execArgv flags: --a, --b"
+    for (const flag of ((error as Error).message.split(': ')[1] ?? '').split(',')) refusedByWorkers.add(flag.trim());
+    return new Worker(module, { ...options, execArgv: workerExecArgv() });
   }
 };

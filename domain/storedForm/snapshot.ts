@@ -91,22 +91,15 @@ const sameSettings = (a: PolicySettings, b: PolicySettings): boolean => {
 /** Past this many distinct settings, a session's are added without looking for their twin (the look is linear). */
 const SETTINGS_LOOKED_THROUGH = 32;
 
-/** The sessions' settings, each distinct value once, and where each session's are. */
-const settingsTable = (sessions: Iterable<{ readonly settings: PolicySettings }>): { readonly table: PolicySettings[]; readonly indexes: number[] } => {
-  const table: PolicySettings[] = [];
-  const indexes: number[] = [];
-  for (const { settings } of sessions) {
-    let index = -1;
-    for (let i = 0; i < Math.min(table.length, SETTINGS_LOOKED_THROUGH) && index < 0; i++) if (sameSettings(table[i]!, settings)) index = i;
-    if (index < 0) index = table.push(settings) - 1;
-    indexes.push(index);
-  }
-  return { table, indexes };
+/** Where `settings` are in `table`, added at its end when no settings of the same values are there. */
+const indexIn = (table: PolicySettings[], settings: PolicySettings): number => {
+  for (let i = 0; i < Math.min(table.length, SETTINGS_LOOKED_THROUGH); i++) if (sameSettings(table[i]!, settings)) return i;
+  return table.push(settings) - 1;
 };
 
 export const encodeState = (state: CallParkState): StoredState => {
-  const { table, indexes } = settingsTable(state.sessions.values());
-  let next = 0;
+  const settings: PolicySettings[] = [];
+  const sessions = [...state.sessions.values()].map((session) => ({ ...session, settings: indexIn(settings, session.settings) }));
   return StoredState.encode({
     policies: [...state.policies.values()].map((lot) => ({
       policy: lot.policy,
@@ -117,8 +110,8 @@ export const encodeState = (state: CallParkState): StoredState => {
     })),
     grants: [...state.grants],
     endpointOverrides: [...state.endpointOverrides],
-    settings: table,
-    sessions: [...state.sessions.values()].map((session) => ({ ...session, settings: indexes[next++]! })),
+    settings,
+    sessions,
   });
 };
 
