@@ -35,8 +35,9 @@ import type {
   Subscription,
 } from '../../../domain/eventStore.js';
 import { DEFAULT_MAX_APPEND_SIZE } from '../appendSize.js';
-import { writeBatch } from './appendBatch.js';
+import { writeBatch, type BatchSettings } from './appendBatch.js';
 import { AppendLockTimeout } from './appendLockTimeout.js';
+import { connectionLost } from './connectionLost.js';
 import { pgCatchUpSubscription } from './catchUp.js';
 import { LogListener } from './notifications.js';
 import { oneTransactionAtATime } from './oneTransactionAtATime.js';
@@ -44,6 +45,7 @@ import { appendLockKey, checkSchemaName, notificationChannel, prepareSchema } fr
 import { storedEventColumns, toRecordedEvent, type StoredEventRow } from './storedEvent.js';
 import { AppendSignal } from '../sqlite/catchUpSubscription.js';
 import { EventIdConflict } from '../sqlite/eventIdConflict.js';
+import type { AppendOutcome, WriteRequest } from '../sqlite/appendWriter.js';
 import { GroupCommit } from '../sqlite/groupCommit.js';
 import { positionAt, serializeEvent } from '../sqlite/storedEvent.js';
 
@@ -91,6 +93,9 @@ const duplicateIdWithin = (events: readonly EventData[]): string | undefined => 
   }
   return undefined;
 };
+
+/** Attempts at a batch whose connections are lost one after another (the pool may hold several cut at once). */
+const WRITE_ATTEMPTS = 3;
 
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
@@ -150,19 +155,15 @@ export class PostgresEventStore implements EventStore {
     this.groupCommit = new GroupCommit(
       oneTransactionAtATime(async (requests) => {
         await this.ready;
-        const client = await this.pool.connect();
-        let broken: unknown;
-        try {
-          const outcomes = await writeBatch(client, requests, batch);
-          for (const outcome of outcomes) if (outcome.accepted && outcome.result !== undefined) this.learnHead(outcome.result.position.commit);
-          return outcomes;
-        } catch (error) {
-          broken = error;
-          throw error;
-        } finally {
-          // A refusal by the server leaves the connection usable (the transaction was rolled back); anything else ends it.
-          const usable = broken === undefined || broken instanceof AppendLockTimeout || (broken instanceof Error && broken.name === 'DatabaseError');
-          client.release(usable ? undefined : broken instanceof Error ? broken : new Error(String(broken)));
+        // Pooled connections may have been cut while they sat idle (a restart of the server, an
+        // administrator, the network): the batch is written again on another connection, which
+        // answers whatever a lost one did commit as a retry. The pool drops each lost one.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.writeOnce(requests, batch);
+          } catch (error) {
+            if (!connectionLost(error) || attempt >= WRITE_ATTEMPTS) throw error;
+          }
         }
       }),
       () => this.signal.notify(),
@@ -177,6 +178,32 @@ export class PostgresEventStore implements EventStore {
         this.signal.notify();
       },
     });
+  }
+
+  /** One transaction for `requests` on a connection of the pool, which gets it back only if it is still usable. */
+  private async writeOnce(requests: readonly WriteRequest[], batch: BatchSettings): Promise<AppendOutcome[]> {
+    const client = await this.pool.connect();
+    let broken: unknown;
+    // A checked-out connection's errors are its user's to handle (the pool only listens to idle
+    // ones): unheard, a reset socket would be an uncaught exception.
+    const lost = (error: Error): void => {
+      broken ??= error;
+    };
+    client.on('error', lost);
+    try {
+      const outcomes = await writeBatch(client, requests, batch);
+      if (broken !== undefined) throw broken;
+      for (const outcome of outcomes) if (outcome.accepted && outcome.result !== undefined) this.learnHead(outcome.result.position.commit);
+      return outcomes;
+    } catch (error) {
+      broken ??= error;
+      throw error;
+    } finally {
+      client.off('error', lost);
+      // A refusal by the server leaves the connection usable (the transaction was rolled back); a lost connection, or anything else, ends it.
+      const refused = broken instanceof AppendLockTimeout || (broken instanceof Error && broken.name === 'DatabaseError' && !connectionLost(broken));
+      client.release(broken === undefined || refused ? undefined : broken instanceof Error ? broken : new Error(String(broken)));
+    }
   }
 
   /** A store whose schema is ready (made when missing): fails here when the database cannot be reached or is of a later schema. */
