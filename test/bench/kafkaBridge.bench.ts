@@ -183,16 +183,13 @@ const WARM_UP_MS = 5_000;
 
 /** Latencies by window: the warm-up (not kept), then `count` windows of `millis` each. */
 class LatencyWindows {
-  readonly values: number[][];
   private readonly sentAt = new Map<string, { at: number; window: number }>();
   private startedAt = 0;
 
   constructor(
     private readonly count = LATENCY_WINDOWS,
     private readonly millis = LATENCY_WINDOW_MS,
-  ) {
-    this.values = Array.from({ length: count }, () => []);
-  }
+  ) {}
 
   start(): void {
     this.startedAt = performance.now();
@@ -212,14 +209,11 @@ class LatencyWindows {
     const sent = id === undefined ? undefined : this.sentAt.get(id);
     if (sent === undefined) return;
     this.sentAt.delete(id!);
-    if (sent.window >= 0) {
-      this.values[sent.window]!.push(at - sent.at);
-      this.arrivals.push({ dueAt: sent.at, latency: at - sent.at });
-    }
+    if (sent.window >= 0) this.arrivals.push({ window: sent.window, dueAt: sent.at, latency: at - sent.at });
   }
 
-  /** Every answered record of the windows: when it was due and its latency. */
-  readonly arrivals: { readonly dueAt: number; readonly latency: number }[] = [];
+  /** Every answered record of the windows: its window, when it was due and its latency. */
+  private readonly arrivals: { readonly window: number; readonly dueAt: number; readonly latency: number }[] = [];
 
   /**
    * Whether the path kept up: every record of the windows answered, their median wait under
@@ -247,7 +241,8 @@ class LatencyWindows {
   }
 
   summary(): { p50: number[]; p99: number[] } {
-    return { p50: this.values.map((values) => percentile(values, 50)), p99: this.values.map((values) => percentile(values, 99)) };
+    const windows = Array.from({ length: this.count }, (_, window) => this.arrivals.filter((arrival) => arrival.window === window).map(({ latency }) => latency));
+    return { p50: windows.map((values) => percentile(values, 50)), p99: windows.map((values) => percentile(values, 99)) };
   }
 }
 

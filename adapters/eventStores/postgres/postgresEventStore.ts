@@ -155,9 +155,9 @@ export class PostgresEventStore implements EventStore {
     this.groupCommit = new GroupCommit(
       oneTransactionAtATime(async (requests) => {
         await this.ready;
-        // Pooled connections may have been cut while they sat idle (a restart of the server, an
-        // administrator, the network): the batch is written again on another connection, which
-        // answers whatever a lost one did commit as a retry. The pool drops each lost one.
+        // A connection may be cut while it sits idle in the pool or under the transaction (a restart
+        // of the server, an administrator, the network): the batch is written again on another
+        // connection, which answers whatever a lost one did commit as a retry.
         for (let attempt = 1; ; attempt++) {
           try {
             return await this.writeOnce(requests, batch);
